@@ -1,0 +1,1 @@
+"""claimdb's HTTP API, its services and its command line."""

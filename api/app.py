@@ -1,0 +1,42 @@
+"""The FastAPI application factory."""
+
+from __future__ import annotations
+
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
+
+from fastapi import APIRouter, FastAPI
+
+from api.database import Database
+from api.errors import install_error_handlers
+from api.migrate import head_revision
+from api.routes import audit, claims, documents, health, sources
+from api.settings import Settings, get_settings
+
+DESCRIPTION = """Who said what, where, when and through whom — kept apart from what was confirmed.
+
+Every `/v1` route needs `Authorization: Bearer <API key>`. Errors are RFC 9457 `application/problem+json`.
+"""
+
+
+def create_app(settings: Settings | None = None) -> FastAPI:
+    settings = settings or get_settings()
+    database = Database(settings.database_url, sqlite_busy_timeout_ms=settings.sqlite_busy_timeout_ms)
+
+    @asynccontextmanager
+    async def lifespan(_app: FastAPI) -> AsyncIterator[None]:
+        yield
+        database.dispose()
+
+    app = FastAPI(title="claimdb", version="0.1.0", description=DESCRIPTION, lifespan=lifespan)
+    app.state.settings = settings
+    app.state.database = database
+    app.state.head_revision = head_revision()
+    install_error_handlers(app)
+
+    v1 = APIRouter(prefix="/v1")
+    for module in (sources, documents, claims, audit):
+        v1.include_router(module.router)
+    app.include_router(v1)
+    app.include_router(health.router)
+    return app

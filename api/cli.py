@@ -1,0 +1,134 @@
+"""The `claimdb` command: serve, migrate, load the demo, manage keys, verify the ledger."""
+
+from __future__ import annotations
+
+import argparse
+import sys
+
+from api.database import Database
+from api.errors import DomainError
+from api.settings import get_settings
+from models.vocabulary import Role
+
+
+def _database() -> Database:
+    settings = get_settings()
+    return Database(settings.database_url, sqlite_busy_timeout_ms=settings.sqlite_busy_timeout_ms)
+
+
+def cmd_serve(args: argparse.Namespace) -> int:
+    import uvicorn
+
+    settings = get_settings()
+    uvicorn.run(
+        "api.app:create_app",
+        factory=True,
+        host=args.host or settings.host,
+        port=args.port or settings.port,
+        log_level=settings.log_level,
+    )
+    return 0
+
+
+def cmd_migrate(_args: argparse.Namespace) -> int:
+    from api.migrate import upgrade
+
+    upgrade(get_settings().database_url)
+    print("database migrated to head")
+    return 0
+
+
+def cmd_demo(_args: argparse.Namespace) -> int:
+    from api.services import demo
+
+    database = _database()
+    with database.transaction() as session:
+        keys = demo.issue_demo_keys(session)
+        if demo.has_claims(session):
+            print("demo data: the database already holds claims; nothing loaded")
+        else:
+            count = demo.load(session)
+            print(f"demo data: loaded {count} claims from UPI's report of 14 May 2022")
+    database.dispose()
+    print("API keys (shown once; each `claimdb demo` issues new ones):")
+    for role, name, secret in keys:
+        print(f"  {role.value:<9} {name:<14} {secret}")
+    return 0
+
+
+def cmd_key_create(args: argparse.Namespace) -> int:
+    from api.services.auth import create_key
+
+    database = _database()
+    with database.transaction() as session:
+        actor, _key, secret = create_key(session, args.name, Role(args.role))
+    database.dispose()
+    print(f"key created for {actor.name} ({actor.role}); it is shown only now:")
+    print(secret)
+    return 0
+
+
+def cmd_key_revoke(args: argparse.Namespace) -> int:
+    from api.services.auth import revoke_key
+
+    database = _database()
+    with database.transaction() as session:
+        key = revoke_key(session, args.prefix)
+    database.dispose()
+    print(f"key {key.prefix} revoked")
+    return 0
+
+
+def cmd_verify(_args: argparse.Namespace) -> int:
+    from api.services.ledger import verify
+
+    database = _database()
+    with database.transaction(write=False) as session:
+        result = verify(session)
+    database.dispose()
+    if result["ok"]:
+        print(f"ledger ok: {result['events']} events, hash chain intact")
+        return 0
+    print(f"ledger BROKEN at seq {result['first_broken_seq']}: {result['reason']}", file=sys.stderr)
+    return 1
+
+
+def build_parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(prog="claimdb", description=__doc__)
+    commands = parser.add_subparsers(dest="command", required=True)
+
+    serve = commands.add_parser("serve", help="serve the HTTP API (CLAIMDB_HOST, CLAIMDB_PORT)")
+    serve.add_argument("--host", default=None)
+    serve.add_argument("--port", type=int, default=None)
+    serve.set_defaults(handler=cmd_serve)
+
+    commands.add_parser("migrate", help="upgrade the database to the latest schema").set_defaults(handler=cmd_migrate)
+    commands.add_parser(
+        "demo", help="load the demo data if the database has no claims; print a fresh key per role"
+    ).set_defaults(handler=cmd_demo)
+    commands.add_parser("verify", help="check the ledger's hash chain; exit 1 if broken").set_defaults(
+        handler=cmd_verify
+    )
+
+    key = commands.add_parser("key", help="manage API keys").add_subparsers(dest="key_command", required=True)
+    create = key.add_parser("create", help="create a key (and its actor if new); prints the key last")
+    create.add_argument("--name", required=True)
+    create.add_argument("--role", required=True, choices=[role.value for role in Role])
+    create.set_defaults(handler=cmd_key_create)
+    revoke = key.add_parser("revoke", help="revoke a key by its prefix")
+    revoke.add_argument("prefix")
+    revoke.set_defaults(handler=cmd_key_revoke)
+    return parser
+
+
+def main(argv: list[str] | None = None) -> int:
+    args = build_parser().parse_args(argv)
+    try:
+        return int(args.handler(args))
+    except DomainError as error:
+        print(f"claimdb: {error.detail}", file=sys.stderr)
+        return 2
+
+
+if __name__ == "__main__":
+    sys.exit(main())

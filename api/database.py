@@ -1,0 +1,88 @@
+"""Engines and sessions for SQLite (embedded default) and PostgreSQL (production).
+
+SQLite: WAL, `busy_timeout`, foreign keys on. Writes run in `BEGIN IMMEDIATE` transactions on a
+single writer connection per process, taken in turn from a pool of one: SQLite's own busy handler
+serves waiters unfairly (DESIGN §5), while the pool queue is first come, first served. Reads use
+their own pool and a deferred `BEGIN`, so they never wait for a writer under WAL.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from contextlib import contextmanager
+from typing import Any
+
+from sqlalchemy import Engine, create_engine, event
+from sqlalchemy.engine import URL, make_url
+from sqlalchemy.orm import Session, sessionmaker
+
+
+def normalise_url(database_url: str) -> URL:
+    """Accept `postgresql://` and `postgres://` as psycopg 3 URLs; leave others as given."""
+    url = make_url(database_url.replace("postgres://", "postgresql://", 1))
+    if url.drivername == "postgresql":
+        url = url.set(drivername="postgresql+psycopg")
+    return url
+
+
+def _configure_sqlite(engine: Engine, busy_timeout_ms: int, begin_statement: str) -> None:
+    @event.listens_for(engine, "connect")
+    def on_connect(dbapi_connection: Any, _record: Any) -> None:
+        # Let SQLAlchemy's "begin" event, not the driver, decide how transactions start.
+        dbapi_connection.isolation_level = None
+        cursor = dbapi_connection.cursor()
+        cursor.execute(f"PRAGMA busy_timeout = {int(busy_timeout_ms)}")
+        cursor.execute("PRAGMA foreign_keys = ON")
+        cursor.execute("PRAGMA journal_mode = WAL")
+        cursor.execute("PRAGMA synchronous = NORMAL")
+        cursor.close()
+
+    @event.listens_for(engine, "begin")
+    def on_begin(connection: Any) -> None:
+        connection.exec_driver_sql(begin_statement)
+
+
+class Database:
+    """The process's engines: one for reads and one for writes (the same engine on PostgreSQL)."""
+
+    def __init__(self, database_url: str, *, sqlite_busy_timeout_ms: int = 30_000) -> None:
+        self.url = normalise_url(database_url)
+        self.is_sqlite = self.url.get_backend_name() == "sqlite"
+        if self.is_sqlite:
+            connect_args = {"check_same_thread": False}
+            self.write_engine = create_engine(
+                self.url, connect_args=connect_args, pool_size=1, max_overflow=0, pool_timeout=60
+            )
+            _configure_sqlite(self.write_engine, sqlite_busy_timeout_ms, "BEGIN IMMEDIATE")
+            self.read_engine = create_engine(self.url, connect_args=connect_args, pool_size=8, max_overflow=8)
+            _configure_sqlite(self.read_engine, sqlite_busy_timeout_ms, "BEGIN")
+        else:
+            self.write_engine = create_engine(self.url, pool_size=10, max_overflow=10, pool_pre_ping=True)
+            self.read_engine = self.write_engine
+        self._writer = sessionmaker(self.write_engine, expire_on_commit=False)
+        self._reader = sessionmaker(self.read_engine, expire_on_commit=False)
+
+    @property
+    def dialect(self) -> str:
+        return self.write_engine.dialect.name
+
+    def session(self, *, write: bool) -> Session:
+        return (self._writer if write else self._reader)()
+
+    @contextmanager
+    def transaction(self, *, write: bool = True) -> Iterator[Session]:
+        """One unit of work: commit on success, roll back on error (used by the CLI and tests)."""
+        session = self.session(write=write)
+        try:
+            yield session
+            session.commit()
+        except BaseException:
+            session.rollback()
+            raise
+        finally:
+            session.close()
+
+    def dispose(self) -> None:
+        self.write_engine.dispose()
+        if self.read_engine is not self.write_engine:
+            self.read_engine.dispose()

@@ -1,0 +1,75 @@
+"""Request dependencies: the database session (one transaction per request), the settings, the actor."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from typing import Annotated
+
+from fastapi import Depends, Header, Request
+from sqlalchemy.orm import Session
+
+from api.database import Database
+from api.errors import PreconditionFailed
+from api.services.auth import Principal, authenticate
+from api.settings import Settings
+
+_SAFE_METHODS = frozenset({"GET", "HEAD", "OPTIONS"})
+
+
+def get_settings(request: Request) -> Settings:
+    settings: Settings = request.app.state.settings
+    return settings
+
+
+def get_session(request: Request) -> Iterator[Session]:
+    """One session per request: committed once after the route returns and before the response is sent."""
+    database: Database = request.app.state.database
+    session = database.session(write=request.method not in _SAFE_METHODS)
+    try:
+        yield session
+        session.commit()
+    except BaseException:
+        session.rollback()
+        raise
+    finally:
+        session.close()
+
+
+# scope="function": the commit runs when the route returns, so a failed commit is never answered as a success.
+SessionDep = Annotated[Session, Depends(get_session, scope="function")]
+SettingsDep = Annotated[Settings, Depends(get_settings)]
+
+
+def get_principal(
+    session: SessionDep,
+    authorization: Annotated[str | None, Header(description="Bearer <API key>")] = None,
+) -> Principal:
+    token = None
+    if authorization:
+        scheme, _, credentials = authorization.partition(" ")
+        if scheme.lower() == "bearer":
+            token = credentials.strip()
+    return authenticate(session, token)
+
+
+PrincipalDep = Annotated[Principal, Depends(get_principal)]
+
+
+def parse_if_match(
+    if_match: Annotated[str | None, Header(description='The ETag from GET, e.g. "3".')] = None,
+) -> int | None:
+    """The version an `If-Match` header names; None when absent (the service decides if that is allowed)."""
+    if if_match is None:
+        return None
+    value = if_match.strip()
+    value = value.removeprefix("W/").strip('"')
+    if not value.isdigit():
+        raise PreconditionFailed(f"If-Match {if_match!r} names no version of this claim.")
+    return int(value)
+
+
+IfMatchDep = Annotated[int | None, Depends(parse_if_match)]
+
+
+def etag(version: int) -> str:
+    return f'"{version}"'

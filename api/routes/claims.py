@@ -1,0 +1,171 @@
+"""/v1/claims: post claims, read them (now or as of a past time), amend them, move them through review."""
+
+from __future__ import annotations
+
+import uuid
+from typing import Annotated, Any, Literal
+
+from fastapi import APIRouter, Header, Query, Response
+
+from api.deps import IfMatchDep, PrincipalDep, SessionDep, SettingsDep, etag
+from api.routes.common import problems
+from api.schemas.claims import (
+    ClaimDetailOut,
+    ClaimIn,
+    ClaimOut,
+    ClaimPatch,
+    EventOut,
+    EvidenceIn,
+    EvidenceOut,
+    LinkIn,
+    StatusChangeIn,
+)
+from api.schemas.common import Page
+from api.services import claims, workflow
+from api.services.pagination import DEFAULT_LIMIT, MAX_LIMIT
+from models.vocabulary import Channel, Status
+
+router = APIRouter(prefix="/claims", tags=["claims"])
+
+TimeParam = Annotated[str | None, Query(max_length=40, description="A date (YYYY-MM-DD) or an ISO 8601 time.")]
+
+
+def _detail(response: Response, session: SessionDep, claim_id: uuid.UUID) -> dict[str, Any]:
+    claim = claims.get_claim(session, claim_id)
+    response.headers["ETag"] = etag(claim["version"])
+    return claim
+
+
+@router.post("", status_code=201, response_model=ClaimDetailOut, responses=problems(403, 409))
+def create_claim(
+    body: ClaimIn,
+    response: Response,
+    session: SessionDep,
+    actor: PrincipalDep,
+    idempotency_key: Annotated[
+        str | None,
+        Header(max_length=255, description="Repeat a POST safely: same key and body, same answer."),
+    ] = None,
+) -> dict[str, Any]:
+    """Record a claim with its attribution, exactly as it was said. Its status starts as `claimed`."""
+    claim_id, _created = claims.create_claim(session, actor, body, idempotency_key)
+    response.headers["Location"] = f"/v1/claims/{claim_id}"
+    return _detail(response, session, claim_id)
+
+
+@router.get("", response_model=Page[ClaimOut], responses=problems())
+def list_claims(
+    session: SessionDep,
+    settings: SettingsDep,
+    _actor: PrincipalDep,
+    source: Annotated[
+        list[str], Query(description="Source id, or exact name or alias (case-insensitive); repeatable (OR).")
+    ] = [],  # noqa: B006 - FastAPI reads the default, never mutates it
+    include_children: Annotated[bool, Query(description="Also every descendant of the named sources.")] = False,
+    status: Annotated[list[Status], Query(description="Repeatable (OR).")] = [],  # noqa: B006
+    channel: Channel | None = None,
+    place: Annotated[str | None, Query(max_length=300)] = None,
+    tag: Annotated[str | None, Query(max_length=100)] = None,
+    stated_from: TimeParam = None,
+    stated_to: TimeParam = None,
+    recorded_from: TimeParam = None,
+    recorded_to: TimeParam = None,
+    as_of: TimeParam = None,
+    sort: Literal["-stated_at", "stated_at", "-recorded_at"] = "-stated_at",
+    limit: Annotated[int, Query(ge=1, le=MAX_LIMIT)] = DEFAULT_LIMIT,
+    cursor: Annotated[str | None, Query(max_length=1000)] = None,
+) -> dict[str, Any]:
+    """Claims matching every filter given (AND), newest statement first by default, keyset-paged."""
+    query = claims.ClaimQuery(
+        sources=source,
+        include_children=include_children,
+        statuses=status,
+        channel=channel,
+        place=place,
+        tag=tag,
+        stated_from=claims.parse_time_bound(stated_from, "stated_from"),
+        stated_to=claims.parse_time_bound(stated_to, "stated_to", end_of_day=True),
+        recorded_from=claims.parse_time_bound(recorded_from, "recorded_from"),
+        recorded_to=claims.parse_time_bound(recorded_to, "recorded_to", end_of_day=True),
+        as_of=claims.parse_time_bound(as_of, "as_of", end_of_day=True),
+        sort=sort,
+        limit=limit,
+        cursor=cursor,
+    )
+    items, next_cursor = claims.list_claims(session, query, settings.secret_key)
+    return {"items": items, "next_cursor": next_cursor}
+
+
+@router.get("/{claim_id}", response_model=ClaimDetailOut, responses=problems(404))
+def get_claim(
+    claim_id: uuid.UUID,
+    response: Response,
+    session: SessionDep,
+    _actor: PrincipalDep,
+    as_of: TimeParam = None,
+) -> dict[str, Any]:
+    """One claim with its evidence and links; `ETag` carries its version. `as_of` shows it as it stood then."""
+    moment = claims.parse_time_bound(as_of, "as_of", end_of_day=True)
+    claim = claims.get_claim(session, claim_id, moment)
+    response.headers["ETag"] = etag(claim["version"])
+    return claim
+
+
+@router.patch("/{claim_id}", response_model=ClaimDetailOut, responses=problems(403, 404, 412, 428))
+def amend_claim(
+    claim_id: uuid.UUID,
+    body: ClaimPatch,
+    response: Response,
+    session: SessionDep,
+    actor: PrincipalDep,
+    expected_version: IfMatchDep,
+) -> dict[str, Any]:
+    """Correct a claim's record (never its source or status). Needs `If-Match`; old values stay in the ledger."""
+    claims.amend_claim(session, actor, claim_id, body, expected_version)
+    return _detail(response, session, claim_id)
+
+
+@router.post("/{claim_id}/status", response_model=ClaimDetailOut, responses=problems(403, 404, 409, 412, 428))
+def change_status(
+    claim_id: uuid.UUID,
+    body: StatusChangeIn,
+    response: Response,
+    session: SessionDep,
+    actor: PrincipalDep,
+    expected_version: IfMatchDep,
+) -> dict[str, Any]:
+    """Move a claim through the verification workflow, with a rationale. Needs `If-Match`."""
+    workflow.change_status(session, actor, claim_id, body.status, body.rationale, body.evidence_ids, expected_version)
+    return _detail(response, session, claim_id)
+
+
+@router.post("/{claim_id}/evidence", status_code=201, response_model=EvidenceOut, responses=problems(403, 404))
+def add_evidence(
+    claim_id: uuid.UUID, body: EvidenceIn, response: Response, session: SessionDep, actor: PrincipalDep
+) -> dict[str, Any]:
+    """Attach an evidence item for or against the claim. Evidence is never changed or removed."""
+    evidence_id = claims.add_evidence(session, actor, claim_id, body)
+    claim = _detail(response, session, claim_id)
+    return next(item for item in claim["evidence"] if item["id"] == evidence_id)
+
+
+@router.get("/{claim_id}/evidence", response_model=list[EvidenceOut], responses=problems(404))
+def list_evidence(claim_id: uuid.UUID, session: SessionDep, _actor: PrincipalDep) -> list[dict[str, Any]]:
+    """The claim's evidence, oldest first, each marked independent or not of the claim's party."""
+    evidence: list[dict[str, Any]] = claims.get_claim(session, claim_id)["evidence"]
+    return evidence
+
+
+@router.post("/{claim_id}/links", status_code=201, response_model=ClaimDetailOut, responses=problems(403, 404, 409))
+def add_link(
+    claim_id: uuid.UUID, body: LinkIn, response: Response, session: SessionDep, actor: PrincipalDep
+) -> dict[str, Any]:
+    """Link the claim to another: corroborates, contradicts, duplicates or supersedes."""
+    claims.add_link(session, actor, claim_id, body)
+    return _detail(response, session, claim_id)
+
+
+@router.get("/{claim_id}/history", response_model=list[EventOut], responses=problems(404))
+def claim_history(claim_id: uuid.UUID, session: SessionDep, _actor: PrincipalDep) -> list[dict[str, Any]]:
+    """Every ledger event about the claim, oldest first: who changed what, when and why."""
+    return claims.history(session, claim_id)

@@ -1,0 +1,58 @@
+"""/v1/sources: the parties that make claims."""
+
+from __future__ import annotations
+
+import uuid
+from typing import Annotated, Literal
+
+from fastapi import APIRouter, Query
+
+from api.deps import PrincipalDep, SessionDep, SettingsDep
+from api.routes.common import problems
+from api.schemas.common import Page
+from api.schemas.sources import SourceIn, SourceOut, SourcePatch
+from api.services import sources
+from api.services.pagination import DEFAULT_LIMIT, MAX_LIMIT
+from models.vocabulary import SourceKind
+
+router = APIRouter(prefix="/sources", tags=["sources"])
+
+
+@router.post("", status_code=201, response_model=SourceOut, responses=problems(403, 409))
+def create_source(body: SourceIn, session: SessionDep, actor: PrincipalDep) -> dict[str, object]:
+    """Record a source (an organisation, a spokesperson, an outlet). Reliability is admin-only."""
+    source_id = sources.create_source(session, actor, body)
+    return sources.get_source(session, source_id)
+
+
+@router.get("", response_model=Page[SourceOut], responses=problems())
+def list_sources(
+    session: SessionDep,
+    settings: SettingsDep,
+    _actor: PrincipalDep,
+    kind: SourceKind | None = None,
+    q: Annotated[str | None, Query(max_length=300, description="Part of a name or alias.")] = None,
+    sort: Literal["name", "-claims"] = "name",
+    limit: Annotated[int, Query(ge=1, le=MAX_LIMIT)] = DEFAULT_LIMIT,
+    cursor: Annotated[str | None, Query(max_length=1000)] = None,
+) -> dict[str, object]:
+    """List sources by name, or by how many claims they made (`sort=-claims`)."""
+    items, next_cursor = sources.list_sources(
+        session, secret=settings.secret_key, kind=kind, q=q, sort=sort, limit=limit, cursor=cursor
+    )
+    return {"items": items, "next_cursor": next_cursor}
+
+
+@router.get("/{source_id}", response_model=SourceOut, responses=problems(404))
+def get_source(source_id: uuid.UUID, session: SessionDep, _actor: PrincipalDep) -> dict[str, object]:
+    """One source with its aliases, parent, party and claim count."""
+    return sources.get_source(session, source_id)
+
+
+@router.patch("/{source_id}", response_model=SourceOut, responses=problems(403, 404, 409))
+def update_source(
+    source_id: uuid.UUID, body: SourcePatch, session: SessionDep, actor: PrincipalDep
+) -> dict[str, object]:
+    """Amend a source; the previous values stay in the ledger."""
+    sources.update_source(session, actor, source_id, body)
+    return sources.get_source(session, source_id)

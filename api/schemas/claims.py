@@ -1,0 +1,213 @@
+"""Claim shapes: what is posted, amended, moved through review, and returned."""
+
+from __future__ import annotations
+
+import uuid
+from datetime import datetime
+from typing import Any
+
+from pydantic import AwareDatetime, BaseModel, Field, field_validator, model_validator
+
+from api.schemas.common import (
+    DocumentRef,
+    InputModel,
+    LanguageTag,
+    Name,
+    Note,
+    Quote,
+    Rationale,
+    Ref,
+    ShortText,
+    Statement,
+    Tag,
+    Url,
+)
+from models.vocabulary import Channel, EvidenceKind, LinkKind, Precision, Stance, Status
+
+MAX_LIST_ITEMS = 50
+
+
+def _distinct(values: list[str], what: str) -> list[str]:
+    if len({value.casefold() for value in values}) != len(values):
+        raise ValueError(f"{what} must be distinct (case-insensitively)")
+    return values
+
+
+class ClaimIn(InputModel):
+    statement: Statement = Field(description="The assertion in a neutral sentence.")
+    quote: Quote | None = Field(default=None, description="The source's verbatim words, if any.")
+    source_id: uuid.UUID = Field(description="The origin: the party that made the claim.")
+    speaker_id: uuid.UUID | None = Field(default=None, description="The person who voiced it.")
+    channel: Channel
+    channel_detail: ShortText | None = None
+    document_id: uuid.UUID | None = Field(default=None, description="The report that relays the claim.")
+    via: list[uuid.UUID] = Field(
+        default_factory=list,
+        max_length=MAX_LIST_ITEMS,
+        description="Intermediaries, origin first, as source ids.",
+    )
+    stated_at: AwareDatetime
+    stated_at_precision: Precision = Precision.DAY
+    event_start: AwareDatetime | None = None
+    event_end: AwareDatetime | None = None
+    places: list[Name] = Field(default_factory=list, max_length=MAX_LIST_ITEMS)
+    tags: list[Tag] = Field(default_factory=list, max_length=MAX_LIST_ITEMS)
+    language: LanguageTag | None = None
+    external_id: Name | None = Field(default=None, description="The client's own id; unique when given.")
+
+    @field_validator("places")
+    @classmethod
+    def places_are_distinct(cls, places: list[str]) -> list[str]:
+        return _distinct(places, "places")
+
+    @field_validator("tags")
+    @classmethod
+    def tags_are_distinct(cls, tags: list[str]) -> list[str]:
+        return _distinct(tags, "tags")
+
+    @model_validator(mode="after")
+    def event_times_in_order(self) -> ClaimIn:
+        if self.event_start and self.event_end and self.event_end < self.event_start:
+            raise ValueError("event_end must not be before event_start")
+        return self
+
+
+class ClaimPatch(InputModel):
+    """Corrections to a claim's record. `source_id` and `status` cannot be amended."""
+
+    statement: Statement | None = None
+    quote: Quote | None = None
+    speaker_id: uuid.UUID | None = None
+    channel: Channel | None = None
+    channel_detail: ShortText | None = None
+    document_id: uuid.UUID | None = None
+    via: list[uuid.UUID] | None = Field(default=None, max_length=MAX_LIST_ITEMS)
+    stated_at: AwareDatetime | None = None
+    stated_at_precision: Precision | None = None
+    event_start: AwareDatetime | None = None
+    event_end: AwareDatetime | None = None
+    places: list[Name] | None = Field(default=None, max_length=MAX_LIST_ITEMS)
+    tags: list[Tag] | None = Field(default=None, max_length=MAX_LIST_ITEMS)
+    language: LanguageTag | None = None
+
+    @model_validator(mode="before")
+    @classmethod
+    def refuse_fixed_fields(cls, data: Any) -> Any:
+        if isinstance(data, dict):
+            if "source_id" in data:
+                raise ValueError("source_id cannot be amended: a claim by another source is another claim")
+            if "status" in data:
+                raise ValueError("status cannot be amended: use POST /v1/claims/{id}/status")
+        return data
+
+    @field_validator("places")
+    @classmethod
+    def places_are_distinct(cls, places: list[str] | None) -> list[str] | None:
+        return None if places is None else _distinct(places, "places")
+
+    @field_validator("tags")
+    @classmethod
+    def tags_are_distinct(cls, tags: list[str] | None) -> list[str] | None:
+        return None if tags is None else _distinct(tags, "tags")
+
+
+class StatusChangeIn(InputModel):
+    status: Status
+    rationale: Rationale = Field(description="Why the status moves; kept in the ledger.")
+    evidence_ids: list[uuid.UUID] | None = Field(
+        default=None, max_length=MAX_LIST_ITEMS, description="Check the evidence rule on these items only."
+    )
+
+
+class EvidenceIn(InputModel):
+    stance: Stance
+    kind: EvidenceKind
+    url: Url | None = None
+    document_id: uuid.UUID | None = None
+    related_claim_id: uuid.UUID | None = None
+    provided_by_source_id: uuid.UUID | None = Field(
+        default=None, description="Who provides the evidence; decides whether it is independent of the claim."
+    )
+    note: Note | None = None
+
+
+class LinkIn(InputModel):
+    kind: LinkKind
+    to_claim: uuid.UUID
+
+
+class EvidenceOut(BaseModel):
+    id: uuid.UUID
+    claim_id: uuid.UUID
+    stance: Stance
+    kind: EvidenceKind
+    url: str | None
+    document: DocumentRef | None
+    related_claim_id: uuid.UUID | None
+    provided_by: Ref | None
+    provider_party: Ref | None
+    independent: bool = Field(description="Whether the provider's party differs from the claim source's party.")
+    note: str | None
+    added_by: Ref | None
+    added_at: datetime
+
+
+class LinkOut(BaseModel):
+    id: uuid.UUID
+    kind: LinkKind
+    direction: str = Field(description="`outgoing` (this claim → other) or `incoming` (other → this claim).")
+    claim_id: uuid.UUID = Field(description="The other claim.")
+    created_at: datetime
+
+
+class ClaimOut(BaseModel):
+    id: uuid.UUID
+    statement: str
+    quote: str | None
+    source: Ref
+    speaker: Ref | None
+    channel: Channel
+    channel_detail: str | None
+    document: DocumentRef | None
+    via: list[Ref]
+    stated_at: datetime
+    stated_at_precision: Precision
+    event_start: datetime | None
+    event_end: datetime | None
+    places: list[str]
+    tags: list[str]
+    language: str | None
+    external_id: str | None
+    status: Status
+    status_changed_at: datetime
+    credibility: int = Field(description="Admiralty credibility 1–6, derived from the status.")
+    version: int
+    created_by: Ref | None
+    created_at: datetime
+
+
+class ClaimDetailOut(ClaimOut):
+    evidence: list[EvidenceOut]
+    links: list[LinkOut]
+
+
+class EventOut(BaseModel):
+    seq: int
+    type: str
+    actor: Ref | None
+    at: datetime
+    claim_id: uuid.UUID | None
+    source_id: uuid.UUID | None
+    from_status: Status | None
+    to_status: Status | None
+    rationale: str | None
+    payload: dict[str, Any]
+    prev_hash: str
+    hash: str
+
+
+class VerifyOut(BaseModel):
+    ok: bool
+    events: int
+    first_broken_seq: int | None = None
+    reason: str | None = None

@@ -1,0 +1,82 @@
+"""Shapes shared by every resource: references, pages, and the string types with their limits."""
+
+from __future__ import annotations
+
+import unicodedata
+import uuid
+from typing import Annotated, Generic, TypeVar
+
+from pydantic import AfterValidator, BaseModel, ConfigDict, StringConstraints
+
+ItemT = TypeVar("ItemT")
+
+# Line breaks and tabs belong in prose; every other control character (NUL above all) is refused.
+_ALLOWED_CONTROLS = {"\n", "\r", "\t"}
+
+
+def clean_text(value: str) -> str:
+    """NFC-normalise, and refuse control characters and lone surrogates with a clear message."""
+    for character in value:
+        if "\ud800" <= character <= "\udfff":
+            raise ValueError("must not contain lone surrogate code points")
+        if unicodedata.category(character) == "Cc" and character not in _ALLOWED_CONTROLS:
+            raise ValueError(f"must not contain control characters (found U+{ord(character):04X})")
+    if not value.strip():
+        raise ValueError("must not be blank")
+    return unicodedata.normalize("NFC", value)
+
+
+def clean_line(value: str) -> str:
+    """Like `clean_text`, for one-line values (names, titles): no line breaks either, no outer spaces."""
+    if any(character in value for character in _ALLOWED_CONTROLS):
+        raise ValueError("must be a single line")
+    return clean_text(value).strip()
+
+
+Statement = Annotated[str, StringConstraints(min_length=1, max_length=5000), AfterValidator(clean_text)]
+Quote = Annotated[str, StringConstraints(min_length=1, max_length=10000), AfterValidator(clean_text)]
+Note = Annotated[str, StringConstraints(min_length=1, max_length=10000), AfterValidator(clean_text)]
+Rationale = Annotated[str, StringConstraints(min_length=1, max_length=5000), AfterValidator(clean_text)]
+Name = Annotated[str, StringConstraints(min_length=1, max_length=300), AfterValidator(clean_line)]
+ShortText = Annotated[str, StringConstraints(min_length=1, max_length=1000), AfterValidator(clean_line)]
+Tag = Annotated[str, StringConstraints(min_length=1, max_length=100), AfterValidator(clean_line)]
+Url = Annotated[
+    str,
+    StringConstraints(min_length=1, max_length=2000, pattern=r"^https?://\S+$"),
+    AfterValidator(clean_line),
+]
+Sha256 = Annotated[str, StringConstraints(pattern=r"^[0-9a-f]{64}$")]
+LanguageTag = Annotated[str, StringConstraints(pattern=r"^[A-Za-z]{2,3}(-[A-Za-z0-9]{1,8})*$", max_length=35)]
+
+
+class InputModel(BaseModel):
+    """Request bodies: unknown fields are an error, not silently dropped."""
+
+    model_config = ConfigDict(extra="forbid")
+
+
+class Ref(BaseModel):
+    id: uuid.UUID
+    name: str
+
+
+class DocumentRef(BaseModel):
+    id: uuid.UUID
+    title: str
+    url: str | None
+
+
+class Page(BaseModel, Generic[ItemT]):
+    items: list[ItemT]
+    next_cursor: str | None
+
+
+class Problem(BaseModel):
+    """An RFC 9457 problem: every error claimdb answers has this shape."""
+
+    model_config = ConfigDict(extra="allow")
+
+    type: str = "about:blank"
+    title: str
+    status: int
+    detail: str

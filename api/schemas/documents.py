@@ -1,0 +1,31 @@
+"""Document shapes."""
+
+from __future__ import annotations
+
+import uuid
+from datetime import datetime
+
+from pydantic import AwareDatetime, BaseModel, Field
+
+from api.schemas.common import InputModel, Ref, Sha256, ShortText, Url
+
+
+class DocumentIn(InputModel):
+    outlet_id: uuid.UUID | None = Field(default=None, description="The source (usually media) that published it.")
+    title: ShortText
+    url: Url | None = None
+    published_at: AwareDatetime | None = None
+    retrieved_at: AwareDatetime | None = None
+    content_sha256: Sha256 | None = Field(default=None, description="SHA-256 of the text as retrieved.")
+
+
+class DocumentOut(BaseModel):
+    id: uuid.UUID
+    outlet: Ref | None
+    title: str
+    url: str | None
+    published_at: datetime | None
+    retrieved_at: datetime | None
+    content_sha256: str | None
+    created_by: Ref | None
+    created_at: datetime

@@ -1,0 +1,59 @@
+"""Source shapes: what a client sends and what it gets back."""
+
+from __future__ import annotations
+
+import uuid
+from datetime import datetime
+
+from pydantic import BaseModel, Field, field_validator
+
+from api.schemas.common import InputModel, Name, Ref, ShortText, Url
+from models.vocabulary import Reliability, SourceKind
+
+
+class SourceIn(InputModel):
+    name: Name
+    kind: SourceKind
+    affiliation: ShortText | None = Field(default=None, max_length=100)
+    parent_id: uuid.UUID | None = None
+    role: Name | None = None
+    aliases: list[Name] = Field(default_factory=list, max_length=50)
+    reliability: Reliability | None = Field(default=None, description="Admiralty grade A–F; admin only.")
+    url: Url | None = None
+
+    @field_validator("aliases")
+    @classmethod
+    def aliases_are_distinct(cls, aliases: list[str]) -> list[str]:
+        seen = {alias.casefold() for alias in aliases}
+        if len(seen) != len(aliases):
+            raise ValueError("aliases must be distinct (case-insensitively)")
+        return aliases
+
+
+class SourcePatch(InputModel):
+    """Fields to change; absent fields stay as they are."""
+
+    name: Name | None = None
+    kind: SourceKind | None = None
+    affiliation: ShortText | None = Field(default=None, max_length=100)
+    parent_id: uuid.UUID | None = None
+    role: Name | None = None
+    aliases: list[Name] | None = Field(default=None, max_length=50)
+    reliability: Reliability | None = None
+    url: Url | None = None
+
+
+class SourceOut(BaseModel):
+    id: uuid.UUID
+    name: str
+    kind: SourceKind
+    affiliation: str | None
+    parent: Ref | None
+    party: Ref = Field(description="The root of the source's parent tree: the party it speaks for.")
+    role: str | None
+    aliases: list[str]
+    reliability: Reliability
+    url: str | None
+    claim_count: int
+    created_at: datetime
+    updated_at: datetime

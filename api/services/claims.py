@@ -1,0 +1,701 @@
+"""Claims: record, amend, attach evidence and links, read (now or as of a past time), list, history.
+
+A claim's words are fixed when recorded; every later change is a ledger event. The claim's current
+row is a projection; `as_of` answers are rebuilt from the events alone.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import uuid
+from dataclasses import dataclass, field
+from datetime import UTC, date, datetime, time, timedelta
+from typing import Any
+
+import orjson
+from sqlalchemy import Select, and_, literal, select, tuple_, update
+from sqlalchemy.orm import Session, aliased
+
+from api.errors import Conflict, InvalidInput, NotFound, PreconditionFailed, PreconditionRequired
+from api.schemas.claims import ClaimIn, ClaimPatch, EvidenceIn, LinkIn
+from api.services import ledger, sources
+from api.services.audit import describe_events
+from api.services.auth import Principal, actor_names, require_role
+from api.services.common import insert_unique
+from api.services.documents import require_document
+from api.services.pagination import decode_cursor, encode_cursor
+from models import (
+    Actor,
+    Claim,
+    ClaimLink,
+    ClaimPlace,
+    ClaimTag,
+    ClaimVia,
+    Document,
+    Event,
+    Evidence,
+    IdempotencyKey,
+    Source,
+)
+from models.vocabulary import CREDIBILITY, Role, Status
+
+CLAIM_SORTS = ("-stated_at", "stated_at", "-recorded_at")
+IDEMPOTENCY_WINDOW = timedelta(hours=24)
+
+# The fields that make up what was recorded: fixed at creation, changed only by an amendment event.
+RECORDED_FIELDS = (
+    "statement",
+    "quote",
+    "source_id",
+    "speaker_id",
+    "channel",
+    "channel_detail",
+    "document_id",
+    "via",
+    "stated_at",
+    "stated_at_precision",
+    "event_start",
+    "event_end",
+    "places",
+    "tags",
+    "language",
+    "external_id",
+)
+_ID_FIELDS = ("source_id", "speaker_id", "document_id")
+_TIME_FIELDS = ("stated_at", "event_start", "event_end")
+_COLUMN_FIELDS = tuple(name for name in RECORDED_FIELDS if name not in ("via", "places", "tags"))
+
+
+# ---- recorded state: to and from ledger payloads -------------------------------------------------
+
+
+def _to_payload(state: dict[str, Any]) -> dict[str, Any]:
+    """A JSON-safe copy of recorded fields (ids as strings, times as ISO 8601 UTC)."""
+    payload: dict[str, Any] = {}
+    for name, value in state.items():
+        if name in _ID_FIELDS:
+            payload[name] = str(value) if value is not None else None
+        elif name in _TIME_FIELDS:
+            payload[name] = value.astimezone(UTC).isoformat() if value is not None else None
+        elif name == "via":
+            payload[name] = [str(item) for item in value]
+        else:
+            payload[name] = value.value if hasattr(value, "value") else value
+    return payload
+
+
+def _from_payload(payload: dict[str, Any]) -> dict[str, Any]:
+    state: dict[str, Any] = {}
+    for name, value in payload.items():
+        if name in _ID_FIELDS:
+            state[name] = uuid.UUID(value) if value is not None else None
+        elif name in _TIME_FIELDS:
+            state[name] = datetime.fromisoformat(value) if value is not None else None
+        elif name == "via":
+            state[name] = [uuid.UUID(item) for item in value]
+        else:
+            state[name] = value
+    return state
+
+
+# ---- shaping ---------------------------------------------------------------------------------------
+
+
+@dataclass
+class _Refs:
+    sources: dict[uuid.UUID, str] = field(default_factory=dict)
+    documents: dict[uuid.UUID, tuple[str, str | None]] = field(default_factory=dict)
+    actors: dict[uuid.UUID, str] = field(default_factory=dict)
+
+
+def _load_refs(session: Session, states: list[dict[str, Any]]) -> _Refs:
+    source_ids: set[uuid.UUID] = set()
+    document_ids: set[uuid.UUID] = set()
+    actor_ids: set[uuid.UUID] = set()
+    for state in states:
+        source_ids.add(state["source_id"])
+        if state["speaker_id"]:
+            source_ids.add(state["speaker_id"])
+        source_ids.update(state["via"])
+        if state["document_id"]:
+            document_ids.add(state["document_id"])
+        if state["created_by_id"]:
+            actor_ids.add(state["created_by_id"])
+    refs = _Refs()
+    if source_ids:
+        refs.sources = sources.names_of(session, source_ids)
+    if document_ids:
+        refs.documents = {
+            row.id: (row.title, row.url)
+            for row in session.execute(
+                select(Document.id, Document.title, Document.url).where(Document.id.in_(document_ids))
+            )
+        }
+    if actor_ids:
+        refs.actors = actor_names(session, actor_ids)
+    return refs
+
+
+def _shape(state: dict[str, Any], refs: _Refs) -> dict[str, Any]:
+    """One claim as the API returns it (`ClaimOut`)."""
+
+    def source_ref(source_id: uuid.UUID | None) -> dict[str, Any] | None:
+        return {"id": source_id, "name": refs.sources[source_id]} if source_id else None
+
+    document_id = state["document_id"]
+    document = None
+    if document_id:
+        title, url = refs.documents[document_id]
+        document = {"id": document_id, "title": title, "url": url}
+    creator = state["created_by_id"]
+    return {
+        "id": state["id"],
+        "statement": state["statement"],
+        "quote": state["quote"],
+        "source": source_ref(state["source_id"]),
+        "speaker": source_ref(state["speaker_id"]),
+        "channel": state["channel"],
+        "channel_detail": state["channel_detail"],
+        "document": document,
+        "via": [source_ref(item) for item in state["via"]],
+        "stated_at": state["stated_at"],
+        "stated_at_precision": state["stated_at_precision"],
+        "event_start": state["event_start"],
+        "event_end": state["event_end"],
+        "places": state["places"],
+        "tags": state["tags"],
+        "language": state["language"],
+        "external_id": state["external_id"],
+        "status": state["status"],
+        "status_changed_at": state["status_changed_at"],
+        "credibility": CREDIBILITY[Status(state["status"])],
+        "version": state["version"],
+        "created_by": {"id": creator, "name": refs.actors[creator]} if creator else None,
+        "created_at": state["created_at"],
+    }
+
+
+def _current_states(session: Session, claim_ids: list[uuid.UUID]) -> dict[uuid.UUID, dict[str, Any]]:
+    columns = [getattr(Claim, name) for name in _COLUMN_FIELDS]
+    rows = session.execute(
+        select(
+            Claim.id,
+            *columns,
+            Claim.status,
+            Claim.status_changed_at,
+            Claim.version,
+            Claim.created_by_id,
+            Claim.created_at,
+        ).where(Claim.id.in_(claim_ids))
+    ).mappings()
+    states = {row["id"]: {**row, "via": [], "places": [], "tags": []} for row in rows}
+    for claim_id, name in session.execute(
+        select(ClaimPlace.claim_id, ClaimPlace.name)
+        .where(ClaimPlace.claim_id.in_(claim_ids))
+        .order_by(ClaimPlace.position)
+    ):
+        states[claim_id]["places"].append(name)
+    for claim_id, tag in session.execute(
+        select(ClaimTag.claim_id, ClaimTag.tag).where(ClaimTag.claim_id.in_(claim_ids)).order_by(ClaimTag.position)
+    ):
+        states[claim_id]["tags"].append(tag)
+    for claim_id, source_id in session.execute(
+        select(ClaimVia.claim_id, ClaimVia.source_id)
+        .where(ClaimVia.claim_id.in_(claim_ids))
+        .order_by(ClaimVia.position)
+    ):
+        states[claim_id]["via"].append(source_id)
+    return states
+
+
+def _historic_states(session: Session, claim_ids: list[uuid.UUID], as_of: datetime) -> dict[uuid.UUID, dict[str, Any]]:
+    """Each claim as it stood at `as_of`, folded from its events; claims not yet recorded are absent."""
+    states: dict[uuid.UUID, dict[str, Any]] = {}
+    events = session.execute(
+        select(Event.claim_id, Event.type, Event.at, Event.to_status, Event.payload, Event.actor_id)
+        .where(Event.claim_id.in_(claim_ids), Event.at <= as_of)
+        .order_by(Event.seq)
+    )
+    for claim_id, event_type, at, to_status, payload, actor_id in events:
+        state = states.get(claim_id)
+        if event_type in ("claim.created", "claim.imported"):
+            states[claim_id] = {
+                "id": claim_id,
+                **_from_payload(payload["claim"]),
+                "status": to_status,
+                "status_changed_at": at,
+                "version": 1,
+                "created_by_id": actor_id
+                if event_type == "claim.created"
+                else payload.get("created_by_id") and uuid.UUID(payload["created_by_id"]),
+                "created_at": at,
+            }
+            continue
+        if state is None:
+            continue
+        state["version"] += 1
+        if event_type == "claim.amended":
+            state.update(_from_payload(payload["after"]))
+        if to_status is not None:
+            state["status"] = to_status
+            state["status_changed_at"] = at
+    return states
+
+
+def describe(session: Session, claim_ids: list[uuid.UUID], as_of: datetime | None = None) -> list[dict[str, Any]]:
+    """Claims in the order given, shaped as `ClaimOut`, in a fixed number of queries."""
+    if not claim_ids:
+        return []
+    states = _current_states(session, claim_ids) if as_of is None else _historic_states(session, claim_ids, as_of)
+    ordered = [states[claim_id] for claim_id in claim_ids if claim_id in states]
+    refs = _load_refs(session, ordered)
+    return [_shape(state, refs) for state in ordered]
+
+
+def _evidence_items(session: Session, claim_id: uuid.UUID, claim_source_id: uuid.UUID) -> list[dict[str, Any]]:
+    provider = aliased(Source)
+    rows = session.execute(
+        select(Evidence, provider.name, Document.title, Document.url, Actor.name)
+        .outerjoin(provider, provider.id == Evidence.provided_by_source_id)
+        .outerjoin(Document, Document.id == Evidence.document_id)
+        .outerjoin(Actor, Actor.id == Evidence.added_by_id)
+        .where(Evidence.claim_id == claim_id)
+        .order_by(Evidence.added_at, Evidence.id)
+    ).all()
+    provider_ids = [row[0].provided_by_source_id for row in rows if row[0].provided_by_source_id]
+    party_of = sources.parties(session, [claim_source_id, *provider_ids])
+    party_names = sources.names_of(session, party_of.values())
+    items = []
+    for item, provider_name, title, url, adder in rows:
+        provider_party = party_of.get(item.provided_by_source_id) if item.provided_by_source_id else None
+        items.append(
+            {
+                "id": item.id,
+                "claim_id": item.claim_id,
+                "stance": item.stance,
+                "kind": item.kind,
+                "url": item.url,
+                "document": {"id": item.document_id, "title": title, "url": url} if item.document_id else None,
+                "related_claim_id": item.related_claim_id,
+                "provided_by": {"id": item.provided_by_source_id, "name": provider_name}
+                if item.provided_by_source_id
+                else None,
+                "provider_party": {"id": provider_party, "name": party_names[provider_party]}
+                if provider_party
+                else None,
+                "independent": provider_party is not None and provider_party != party_of[claim_source_id],
+                "note": item.note,
+                "added_by": {"id": item.added_by_id, "name": adder} if item.added_by_id else None,
+                "added_at": item.added_at,
+            }
+        )
+    return items
+
+
+def _links(session: Session, claim_id: uuid.UUID) -> list[dict[str, Any]]:
+    rows = session.execute(
+        select(ClaimLink)
+        .where((ClaimLink.from_claim_id == claim_id) | (ClaimLink.to_claim_id == claim_id))
+        .order_by(ClaimLink.created_at, ClaimLink.id)
+    ).scalars()
+    return [
+        {
+            "id": link.id,
+            "kind": link.kind,
+            "direction": "outgoing" if link.from_claim_id == claim_id else "incoming",
+            "claim_id": link.to_claim_id if link.from_claim_id == claim_id else link.from_claim_id,
+            "created_at": link.created_at,
+        }
+        for link in rows
+    ]
+
+
+def get_claim(session: Session, claim_id: uuid.UUID, as_of: datetime | None = None) -> dict[str, Any]:
+    """A claim with its evidence and links; with `as_of`, its record and status as they stood then."""
+    found = describe(session, [claim_id], as_of)
+    if not found:
+        when = f" at {as_of.isoformat()}" if as_of else ""
+        raise NotFound(f"No claim has the id {claim_id}{when}.")
+    claim = found[0]
+    evidence = _evidence_items(session, claim_id, claim["source"]["id"])
+    links = _links(session, claim_id)
+    if as_of is not None:
+        evidence = [item for item in evidence if item["added_at"] <= as_of]
+        links = [link for link in links if link["created_at"] <= as_of]
+    return {**claim, "evidence": evidence, "links": links}
+
+
+# ---- writing ---------------------------------------------------------------------------------------
+
+
+def _check_references(session: Session, values: dict[str, Any]) -> None:
+    if values.get("source_id") is not None:
+        sources.require_source(session, values["source_id"], "source_id")
+    if values.get("speaker_id") is not None:
+        sources.require_source(session, values["speaker_id"], "speaker_id")
+    if values.get("document_id") is not None:
+        require_document(session, values["document_id"], "document_id")
+    for index, via_id in enumerate(values.get("via") or []):
+        sources.require_source(session, via_id, f"via.{index}")
+
+
+def _place_rows(places: list[str]) -> list[ClaimPlace]:
+    return [ClaimPlace(position=index, name=name, name_key=sources.name_key(name)) for index, name in enumerate(places)]
+
+
+def _tag_rows(tags: list[str]) -> list[ClaimTag]:
+    return [ClaimTag(position=index, tag=tag, tag_key=sources.name_key(tag)) for index, tag in enumerate(tags)]
+
+
+def _via_rows(via: list[uuid.UUID]) -> list[ClaimVia]:
+    return [ClaimVia(position=index, source_id=source_id) for index, source_id in enumerate(via)]
+
+
+def _request_digest(data: ClaimIn) -> str:
+    body = orjson.dumps(data.model_dump(mode="json"), option=orjson.OPT_SORT_KEYS)
+    return hashlib.sha256(body).hexdigest()
+
+
+def _idempotent_replay(session: Session, actor: Principal, key: str, digest: str, now: datetime) -> uuid.UUID | None:
+    """The claim a repeated request already created, or None when the key is new (or expired)."""
+    stored = session.get(IdempotencyKey, (actor.id, key))
+    if stored is None:
+        return None
+    if stored.created_at < now - IDEMPOTENCY_WINDOW:
+        session.delete(stored)
+        session.flush()
+        return None
+    if stored.request_sha256 != digest:
+        raise InvalidInput("This Idempotency-Key was used with a different request body.", parameter="Idempotency-Key")
+    return stored.claim_id
+
+
+def create_claim(
+    session: Session, actor: Principal, data: ClaimIn, idempotency_key: str | None = None
+) -> tuple[uuid.UUID, bool]:
+    """Record a claim as said. Returns its id and whether it was created now (False on an idempotent replay)."""
+    require_role(actor, Role.ANALYST, "Posting a claim")
+    now = ledger.clock(session)
+    digest = _request_digest(data) if idempotency_key else ""
+    if idempotency_key:
+        replayed = _idempotent_replay(session, actor, idempotency_key, digest, now)
+        if replayed is not None:
+            return replayed, False
+    values = data.model_dump()
+    _check_references(session, values)
+    claim = Claim(
+        **{name: values[name] for name in _COLUMN_FIELDS},
+        created_by_id=actor.id,
+        created_at=now,
+        status=Status.CLAIMED.value,
+        status_changed_at=now,
+        version=1,
+    )
+    claim.places = _place_rows(data.places)
+    claim.tags = _tag_rows(data.tags)
+    claim.via = _via_rows(data.via)
+    insert_unique(session, [claim], lambda: _external_id_clash(session, data.external_id))
+    ledger.append(
+        session,
+        "claim.created",
+        actor_id=actor.id,
+        claim_id=claim.id,
+        source_id=data.source_id,
+        to_status=Status.CLAIMED.value,
+        at=now,
+        payload={"claim": _to_payload(values)},
+    )
+    if idempotency_key:
+        session.add(
+            IdempotencyKey(
+                actor_id=actor.id,
+                key=idempotency_key,
+                request_sha256=digest,
+                claim_id=claim.id,
+                created_at=now,
+            )
+        )
+        session.flush()
+    return claim.id, True
+
+
+def _external_id_clash(session: Session, external_id: str | None) -> Conflict | None:
+    existing = session.scalar(select(Claim.id).where(Claim.external_id == external_id)) if external_id else None
+    if existing is None:
+        return None
+    return Conflict(f"A claim with external_id {external_id!r} exists already.", claim_id=str(existing))
+
+
+def require_version(session: Session, claim_id: uuid.UUID, expected_version: int | None) -> Claim:
+    if expected_version is None:
+        raise PreconditionRequired("This change needs an If-Match header with the claim's current ETag.")
+    claim = session.get(Claim, claim_id)
+    if claim is None:
+        raise NotFound(f"No claim has the id {claim_id}.")
+    if claim.version != expected_version:
+        raise PreconditionFailed(
+            f"The claim is at version {claim.version}, not {expected_version}: someone changed it. Reload and retry.",
+            current_version=claim.version,
+        )
+    return claim
+
+
+def bump_version(session: Session, claim_id: uuid.UUID, expected_version: int | None = None, **values: Any) -> int:
+    """Increment the claim's version (and set `values`), checking `expected_version` in the WHERE clause.
+
+    The check in the UPDATE itself, not only in the read before it, is what stops two concurrent
+    writers that read the same version from both succeeding.
+    """
+    condition = Claim.id == claim_id
+    if expected_version is not None:
+        condition = and_(condition, Claim.version == expected_version)
+    result = session.execute(
+        update(Claim).where(condition).values(version=Claim.version + 1, **values).returning(Claim.version)
+    ).first()
+    if result is None:
+        raise PreconditionFailed("The claim changed while this request was being handled. Reload and retry.")
+    session.expire_all()
+    return int(result[0])
+
+
+def amend_claim(
+    session: Session, actor: Principal, claim_id: uuid.UUID, patch: ClaimPatch, expected_version: int | None
+) -> uuid.UUID:
+    """Correct a claim's record; the ledger keeps the words it had before."""
+    require_role(actor, Role.ANALYST, "Amending a claim")
+    now = ledger.clock(session)
+    require_version(session, claim_id, expected_version)
+    changes = patch.model_dump(exclude_unset=True)
+    for required in ("statement", "channel", "stated_at", "stated_at_precision"):
+        if required in changes and changes[required] is None:
+            raise InvalidInput(f"{required} cannot be removed.", parameter=required)
+    for listed in ("via", "places", "tags"):
+        if listed in changes and changes[listed] is None:
+            changes[listed] = []
+    _check_references(session, changes)
+    before_state = _current_states(session, [claim_id])[claim_id]
+    before = _to_payload({name: before_state[name] for name in changes})
+    after = _to_payload(changes)
+    changed = [name for name in changes if before[name] != after[name]]
+    if not changed:
+        return claim_id
+    columns = {name: changes[name] for name in changed if name in _COLUMN_FIELDS}
+    event_start = changes.get("event_start", before_state["event_start"])
+    event_end = changes.get("event_end", before_state["event_end"])
+    if event_start and event_end and event_end < event_start:
+        raise InvalidInput("event_end must not be before event_start.", parameter="event_end")
+    bump_version(
+        session,
+        claim_id,
+        expected_version,
+        **{name: value.value if hasattr(value, "value") else value for name, value in columns.items()},
+    )
+    claim = session.get(Claim, claim_id)
+    assert claim is not None
+    if "places" in changed:
+        _replace_rows(session, ClaimPlace, claim_id, _place_rows(changes["places"]))
+    if "tags" in changed:
+        _replace_rows(session, ClaimTag, claim_id, _tag_rows(changes["tags"]))
+    if "via" in changed:
+        _replace_rows(session, ClaimVia, claim_id, _via_rows(changes["via"]))
+    ledger.append(
+        session,
+        "claim.amended",
+        actor_id=actor.id,
+        claim_id=claim_id,
+        source_id=claim.source_id,
+        at=now,
+        payload={
+            "before": {name: before[name] for name in changed},
+            "after": {name: after[name] for name in changed},
+        },
+    )
+    return claim_id
+
+
+def _replace_rows(session: Session, model: Any, claim_id: uuid.UUID, rows: list[Any]) -> None:
+    session.query(model).filter(model.claim_id == claim_id).delete(synchronize_session=False)
+    for row in rows:
+        row.claim_id = claim_id
+        session.add(row)
+    session.flush()
+
+
+def add_evidence(session: Session, actor: Principal, claim_id: uuid.UUID, data: EvidenceIn) -> uuid.UUID:
+    """Attach an evidence item (append-only) and record it in the ledger."""
+    require_role(actor, Role.ANALYST, "Adding evidence")
+    now = ledger.clock(session)
+    claim = session.get(Claim, claim_id)
+    if claim is None:
+        raise NotFound(f"No claim has the id {claim_id}.")
+    if data.url is None and data.document_id is None and data.related_claim_id is None and data.note is None:
+        raise InvalidInput("Evidence needs at least one of url, document_id, related_claim_id or note.")
+    if data.document_id is not None:
+        require_document(session, data.document_id, "document_id")
+    if data.related_claim_id is not None:
+        if data.related_claim_id == claim_id:
+            raise InvalidInput("A claim cannot be evidence for itself.", parameter="related_claim_id")
+        if session.get(Claim, data.related_claim_id) is None:
+            raise InvalidInput(
+                f"related_claim_id: no claim has the id {data.related_claim_id}.",
+                parameter="related_claim_id",
+            )
+    if data.provided_by_source_id is not None:
+        sources.require_source(session, data.provided_by_source_id, "provided_by_source_id")
+    item = Evidence(claim_id=claim_id, **data.model_dump(), added_by_id=actor.id, added_at=now)
+    session.add(item)
+    session.flush()
+    bump_version(session, claim_id)
+    ledger.append(
+        session,
+        "evidence.added",
+        actor_id=actor.id,
+        claim_id=claim_id,
+        source_id=claim.source_id,
+        at=now,
+        payload={"evidence_id": str(item.id), **data.model_dump(mode="json")},
+    )
+    return item.id
+
+
+def add_link(session: Session, actor: Principal, claim_id: uuid.UUID, data: LinkIn) -> uuid.UUID:
+    """Link this claim to another (corroborates, contradicts, duplicates, supersedes)."""
+    require_role(actor, Role.ANALYST, "Linking claims")
+    now = ledger.clock(session)
+    claim = session.get(Claim, claim_id)
+    if claim is None:
+        raise NotFound(f"No claim has the id {claim_id}.")
+    if data.to_claim == claim_id:
+        raise Conflict("A claim cannot be linked to itself.")
+    if session.get(Claim, data.to_claim) is None:
+        raise InvalidInput(f"to_claim: no claim has the id {data.to_claim}.", parameter="to_claim")
+    link = ClaimLink(
+        from_claim_id=claim_id,
+        to_claim_id=data.to_claim,
+        kind=data.kind.value,
+        created_by_id=actor.id,
+        created_at=now,
+    )
+    insert_unique(session, [link], lambda: Conflict(f"This claim already {data.kind.value} {data.to_claim}."))
+    bump_version(session, claim_id)
+    ledger.append(
+        session,
+        "link.added",
+        actor_id=actor.id,
+        claim_id=claim_id,
+        source_id=claim.source_id,
+        at=now,
+        payload={"link_id": str(link.id), "kind": data.kind.value, "to_claim_id": str(data.to_claim)},
+    )
+    return link.id
+
+
+# ---- reading lists ---------------------------------------------------------------------------------
+
+
+def parse_time_bound(value: str | None, parameter: str, *, end_of_day: bool = False) -> datetime | None:
+    """A date or an ISO 8601 time; a bare date covers its whole day (UTC); naive times are UTC."""
+    if value is None:
+        return None
+    try:
+        if len(value) == 10:
+            day = date.fromisoformat(value)
+            moment = datetime.combine(day, time.max if end_of_day else time.min, tzinfo=UTC)
+        else:
+            moment = datetime.fromisoformat(value.replace("Z", "+00:00").replace(" ", "+"))
+    except ValueError:
+        raise InvalidInput(
+            f"{parameter}: {value!r} is not a date (YYYY-MM-DD) or an ISO 8601 time.", parameter=parameter
+        ) from None
+    return moment.replace(tzinfo=UTC) if moment.tzinfo is None else moment.astimezone(UTC)
+
+
+@dataclass
+class ClaimQuery:
+    sources: list[str] = field(default_factory=list)
+    include_children: bool = False
+    statuses: list[Status] = field(default_factory=list)
+    channel: str | None = None
+    place: str | None = None
+    tag: str | None = None
+    stated_from: datetime | None = None
+    stated_to: datetime | None = None
+    recorded_from: datetime | None = None
+    recorded_to: datetime | None = None
+    as_of: datetime | None = None
+    sort: str = "-stated_at"
+    limit: int = 50
+    cursor: str | None = None
+
+
+def _status_at(as_of: datetime) -> Any:
+    """The status a claim held at `as_of`: the last status-setting event up to then."""
+    return (
+        select(Event.to_status)
+        .where(Event.claim_id == Claim.id, Event.at <= as_of, Event.to_status.is_not(None))
+        .order_by(Event.seq.desc())
+        .limit(1)
+        .scalar_subquery()
+    )
+
+
+def _filtered(session: Session, query: ClaimQuery) -> Select[Any]:
+    statement: Select[Any] = select(Claim.id, Claim.stated_at, Claim.created_at)
+    if query.sources:
+        source_ids = {sources.resolve_reference(session, value, "source") for value in query.sources}
+        if query.include_children:
+            source_ids = sources.descendants(session, source_ids)
+        statement = statement.where(Claim.source_id.in_(source_ids))
+    if query.statuses:
+        status = _status_at(query.as_of) if query.as_of else Claim.status
+        statement = statement.where(status.in_([value.value for value in query.statuses]))
+    if query.as_of is not None:
+        statement = statement.where(Claim.created_at <= query.as_of)
+    if query.channel:
+        statement = statement.where(Claim.channel == query.channel)
+    if query.place:
+        places = select(ClaimPlace.claim_id).where(ClaimPlace.name_key == sources.name_key(query.place))
+        statement = statement.where(Claim.id.in_(places))
+    if query.tag:
+        tags = select(ClaimTag.claim_id).where(ClaimTag.tag_key == sources.name_key(query.tag))
+        statement = statement.where(Claim.id.in_(tags))
+    if query.stated_from:
+        statement = statement.where(Claim.stated_at >= query.stated_from)
+    if query.stated_to:
+        statement = statement.where(Claim.stated_at <= query.stated_to)
+    if query.recorded_from:
+        statement = statement.where(Claim.created_at >= query.recorded_from)
+    if query.recorded_to:
+        statement = statement.where(Claim.created_at <= query.recorded_to)
+    return statement
+
+
+def list_claims(session: Session, query: ClaimQuery, secret: str) -> tuple[list[dict[str, Any]], str | None]:
+    """Claims matching every filter, keyset-paged in the requested order (never OFFSET)."""
+    statement = _filtered(session, query)
+    column = Claim.created_at if query.sort == "-recorded_at" else Claim.stated_at
+    descending = query.sort.startswith("-")
+    if query.cursor:
+        last_time, last_id = decode_cursor(secret, query.sort, query.cursor)
+        key = tuple_(column, Claim.id)
+        bound = tuple_(
+            literal(datetime.fromisoformat(last_time), column.type),
+            literal(uuid.UUID(last_id), Claim.id.type),
+        )
+        statement = statement.where(key < bound if descending else key > bound)
+    order = (column.desc(), Claim.id.desc()) if descending else (column.asc(), Claim.id.asc())
+    rows = session.execute(statement.order_by(*order).limit(query.limit + 1)).all()
+    next_cursor = None
+    if len(rows) > query.limit:
+        rows = rows[: query.limit]
+        last = rows[-1]
+        last_time = last.created_at if query.sort == "-recorded_at" else last.stated_at
+        next_cursor = encode_cursor(secret, query.sort, [last_time.isoformat(), str(last.id)])
+    return describe(session, [row.id for row in rows], query.as_of), next_cursor
+
+
+def history(session: Session, claim_id: uuid.UUID) -> list[dict[str, Any]]:
+    """Every ledger event about the claim, oldest first."""
+    if session.get(Claim, claim_id) is None:
+        raise NotFound(f"No claim has the id {claim_id}.")
+    return describe_events(session, select(Event).where(Event.claim_id == claim_id).order_by(Event.seq))

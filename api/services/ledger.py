@@ -1,0 +1,204 @@
+"""The audit ledger: append one hash-chained event per mutation, verify the chain, read it back.
+
+Appends are serialised so that `seq` is gapless and each row names its predecessor's hash: on SQLite
+by the `BEGIN IMMEDIATE` write transaction, on PostgreSQL by a transaction-scoped advisory lock taken
+before the first read of the chain's head. The lock also orders the ledger clock: an event's `at` is
+never earlier than its predecessor's, so "as it stood at T" can be answered by seq order.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import uuid
+from collections.abc import Iterator
+from dataclasses import dataclass
+from datetime import UTC, datetime
+from typing import Any
+
+import orjson
+from sqlalchemy import event as orm_event
+from sqlalchemy import select, text
+from sqlalchemy.orm import Session
+
+from models import Event
+from models.base import utc_now
+
+GENESIS_HASH = "0" * 64
+# An arbitrary constant naming claimdb's ledger lock among PostgreSQL advisory locks.
+LEDGER_LOCK_KEY = 0x636C61696D6462
+_HEAD_KEY = "claimdb.ledger_head"
+
+
+@dataclass
+class _Head:
+    seq: int
+    hash: str
+    at: datetime
+
+
+def _iso(moment: datetime) -> str:
+    return moment.astimezone(UTC).isoformat(timespec="microseconds")
+
+
+def _canonical_id(value: uuid.UUID | None) -> str | None:
+    return str(value) if value is not None else None
+
+
+def compute_hash(
+    *,
+    seq: int,
+    type: str,
+    actor_id: uuid.UUID | None,
+    at: datetime,
+    claim_id: uuid.UUID | None,
+    source_id: uuid.UUID | None,
+    from_status: str | None,
+    to_status: str | None,
+    rationale: str | None,
+    payload: dict[str, Any],
+    prev_hash: str,
+) -> str:
+    """SHA-256 over the canonical JSON (sorted keys, compact, UTF-8) of the row and the previous hash."""
+    document = {
+        "seq": seq,
+        "type": type,
+        "actor_id": _canonical_id(actor_id),
+        "at": _iso(at),
+        "claim_id": _canonical_id(claim_id),
+        "source_id": _canonical_id(source_id),
+        "from_status": from_status,
+        "to_status": to_status,
+        "rationale": rationale,
+        "payload": payload,
+        "prev_hash": prev_hash,
+    }
+    return hashlib.sha256(orjson.dumps(document, option=orjson.OPT_SORT_KEYS)).hexdigest()
+
+
+def _head(session: Session) -> _Head:
+    """Lock the ledger for this transaction (once) and return the chain's current head."""
+    cached = session.info.get(_HEAD_KEY)
+    if isinstance(cached, _Head):
+        return cached
+    if session.get_bind().dialect.name == "postgresql":
+        session.execute(text("SELECT pg_advisory_xact_lock(:key)"), {"key": LEDGER_LOCK_KEY})
+    row = session.execute(select(Event.seq, Event.hash, Event.at).order_by(Event.seq.desc()).limit(1)).first()
+    head = _Head(0, GENESIS_HASH, datetime.min.replace(tzinfo=UTC)) if row is None else _Head(*row)
+    session.info[_HEAD_KEY] = head
+    return head
+
+
+def clock(session: Session) -> datetime:
+    """The time to stamp this transaction's changes with: now, but never before the ledger's last event.
+
+    Taking it also takes the ledger lock, so call it before reading what a write depends on.
+    """
+    head = _head(session)
+    return max(utc_now(), head.at)
+
+
+def append(
+    session: Session,
+    type: str,
+    *,
+    actor_id: uuid.UUID | None,
+    claim_id: uuid.UUID | None = None,
+    source_id: uuid.UUID | None = None,
+    from_status: str | None = None,
+    to_status: str | None = None,
+    rationale: str | None = None,
+    payload: dict[str, Any] | None = None,
+    at: datetime | None = None,
+) -> Event:
+    """Write the next event of the chain in the caller's transaction."""
+    head = _head(session)
+    moment = max(at or utc_now(), head.at)
+    body = payload or {}
+    seq = head.seq + 1
+    digest = compute_hash(
+        seq=seq,
+        type=type,
+        actor_id=actor_id,
+        at=moment,
+        claim_id=claim_id,
+        source_id=source_id,
+        from_status=from_status,
+        to_status=to_status,
+        rationale=rationale,
+        payload=body,
+        prev_hash=head.hash,
+    )
+    event = Event(
+        seq=seq,
+        type=type,
+        actor_id=actor_id,
+        at=moment,
+        claim_id=claim_id,
+        source_id=source_id,
+        from_status=from_status,
+        to_status=to_status,
+        rationale=rationale,
+        payload=body,
+        prev_hash=head.hash,
+        hash=digest,
+    )
+    session.add(event)
+    session.flush([event])
+    session.info[_HEAD_KEY] = _Head(seq, digest, moment)
+    return event
+
+
+@orm_event.listens_for(Session, "after_commit")
+@orm_event.listens_for(Session, "after_soft_rollback")
+def _forget_head(session: Session, *_args: Any) -> None:
+    """The cached head and the lock behind it last only as long as the transaction."""
+    session.info.pop(_HEAD_KEY, None)
+
+
+def _iter_events(session: Session, batch: int = 2000) -> Iterator[Event]:
+    last = 0
+    while True:
+        rows = session.scalars(select(Event).where(Event.seq > last).order_by(Event.seq).limit(batch)).all()
+        if not rows:
+            return
+        yield from rows
+        last = rows[-1].seq
+        session.expunge_all()
+
+
+def verify(session: Session) -> dict[str, Any]:
+    """Recompute the whole chain; report the first row whose order, link or hash does not hold."""
+    expected_seq = 1
+    prev_hash = GENESIS_HASH
+    for event in _iter_events(session):
+        reason = None
+        if event.seq != expected_seq:
+            reason = f"expected seq {expected_seq}, found {event.seq}: a row is missing"
+        elif event.prev_hash != prev_hash:
+            reason = "prev_hash does not match the previous row's hash"
+        else:
+            recomputed = compute_hash(
+                seq=event.seq,
+                type=event.type,
+                actor_id=event.actor_id,
+                at=event.at,
+                claim_id=event.claim_id,
+                source_id=event.source_id,
+                from_status=event.from_status,
+                to_status=event.to_status,
+                rationale=event.rationale,
+                payload=event.payload,
+                prev_hash=event.prev_hash,
+            )
+            if recomputed != event.hash:
+                reason = "the row's content does not match its hash"
+        if reason is not None:
+            return {
+                "ok": False,
+                "first_broken_seq": expected_seq,
+                "events": expected_seq - 1,
+                "reason": reason,
+            }
+        prev_hash = event.hash
+        expected_seq += 1
+    return {"ok": True, "events": expected_seq - 1}

@@ -1,0 +1,352 @@
+"""Sources: create, amend, look up by id, name or alias, walk the parent tree, list."""
+
+from __future__ import annotations
+
+import unicodedata
+import uuid
+from collections.abc import Iterable
+from enum import Enum
+from typing import Any
+
+from sqlalchemy import Select, func, literal, select, tuple_
+from sqlalchemy.orm import Session, aliased
+
+from api.errors import Conflict, Forbidden, InvalidInput, NotFound
+from api.schemas.sources import SourceIn, SourcePatch
+from api.services import ledger
+from api.services.auth import Principal, require_role
+from api.services.common import insert_unique
+from api.services.pagination import decode_cursor, encode_cursor
+from models import Claim, Source, SourceName
+from models.vocabulary import Reliability, Role
+
+SOURCE_SORTS = ("name", "-claims")
+
+
+def name_key(name: str) -> str:
+    """The form under which names are unique and looked up: NFC, case-folded, inner spaces collapsed."""
+    return " ".join(unicodedata.normalize("NFC", name).casefold().split())
+
+
+def _name_rows(name: str, aliases: Iterable[str]) -> list[SourceName]:
+    rows = [SourceName(position=0, name=name, name_key=name_key(name), is_alias=False)]
+    rows += [
+        SourceName(position=index, name=alias, name_key=name_key(alias), is_alias=True)
+        for index, alias in enumerate(aliases, start=1)
+    ]
+    return rows
+
+
+def _check_distinct_names(name: str, aliases: Iterable[str]) -> None:
+    keys = [name_key(name), *(name_key(alias) for alias in aliases)]
+    if len(set(keys)) != len(keys):
+        raise InvalidInput("A source's name and aliases must all differ (case-insensitively).", parameter="aliases")
+
+
+def _insert_names(session: Session, rows: list[SourceName]) -> None:
+    """Insert name rows; a clash with another source's name or alias becomes a 409 naming it."""
+
+    def explain() -> Conflict | None:
+        clash = session.execute(
+            select(SourceName.name, Source.name, Source.id)
+            .join(Source, Source.id == SourceName.source_id)
+            .where(SourceName.name_key.in_([row.name_key for row in rows]))
+        ).first()
+        if clash is None:
+            return None
+        taken, owner, owner_id = clash
+        return Conflict(f"The name {taken!r} is already used by the source {owner!r}.", source_id=str(owner_id))
+
+    insert_unique(session, rows, explain)
+
+
+def names_of(session: Session, source_ids: Iterable[uuid.UUID]) -> dict[uuid.UUID, str]:
+    """Source names by id, for references in responses."""
+    ids = set(source_ids)
+    if not ids:
+        return {}
+    return {row.id: row.name for row in session.execute(select(Source.id, Source.name).where(Source.id.in_(ids)))}
+
+
+def require_source(session: Session, source_id: uuid.UUID, field: str) -> None:
+    """422 naming `field` when the id names no source (a body's reference, not the URL's subject)."""
+    if session.scalar(select(Source.id).where(Source.id == source_id)) is None:
+        raise InvalidInput(f"{field}: no source has the id {source_id}.", parameter=field)
+
+
+def ancestors(session: Session, source_id: uuid.UUID) -> list[uuid.UUID]:
+    """The source's id followed by each parent up to its party (the root)."""
+    up = (
+        select(Source.id, Source.parent_id, literal(0).label("depth"))
+        .where(Source.id == source_id)
+        .cte("up", recursive=True)
+    )
+    parent = aliased(Source)
+    up = up.union_all(
+        select(parent.id, parent.parent_id, (up.c.depth + 1).label("depth"))
+        .join(up, parent.id == up.c.parent_id)
+        .where(up.c.depth < 100)
+    )
+    return list(session.scalars(select(up.c.id).order_by(up.c.depth)))
+
+
+def parties(session: Session, source_ids: Iterable[uuid.UUID]) -> dict[uuid.UUID, uuid.UUID]:
+    """Each source's party: the root of its parent tree (DESIGN §2)."""
+    ids = list(set(source_ids))
+    if not ids:
+        return {}
+    start = select(Source.id.label("start_id"), Source.id, Source.parent_id, literal(0).label("depth")).where(
+        Source.id.in_(ids)
+    )
+    up = start.cte("up", recursive=True)
+    parent = aliased(Source)
+    up = up.union_all(
+        select(up.c.start_id, parent.id, parent.parent_id, (up.c.depth + 1).label("depth"))
+        .join(up, parent.id == up.c.parent_id)
+        .where(up.c.depth < 100)
+    )
+    rows = session.execute(select(up.c.start_id, up.c.id).where(up.c.parent_id.is_(None)))
+    return {start_id: root_id for start_id, root_id in rows}
+
+
+def descendants(session: Session, source_ids: Iterable[uuid.UUID]) -> set[uuid.UUID]:
+    """The given sources and every source below them in the parent tree."""
+    ids = list(set(source_ids))
+    if not ids:
+        return set()
+    down = select(Source.id, literal(0).label("depth")).where(Source.id.in_(ids)).cte("down", recursive=True)
+    child = aliased(Source)
+    down = down.union_all(
+        select(child.id, (down.c.depth + 1).label("depth"))
+        .join(down, child.parent_id == down.c.id)
+        .where(down.c.depth < 100)
+    )
+    return set(session.scalars(select(down.c.id)))
+
+
+def resolve_reference(session: Session, value: str, parameter: str) -> uuid.UUID:
+    """A source named by id, or by exact name or alias (case-insensitive); 422 naming `parameter` if none."""
+    try:
+        source_id = uuid.UUID(value)
+    except ValueError:
+        found = session.scalar(select(SourceName.source_id).where(SourceName.name_key == name_key(value)))
+    else:
+        found = session.scalar(select(Source.id).where(Source.id == source_id))
+    if found is None:
+        raise InvalidInput(f"{parameter}: no source has the id, name or alias {value!r}.", parameter=parameter)
+    return found
+
+
+def _snapshot(source: Source, aliases: list[str]) -> dict[str, Any]:
+    return {
+        "name": source.name,
+        "kind": source.kind,
+        "affiliation": source.affiliation,
+        "parent_id": str(source.parent_id) if source.parent_id else None,
+        "role": source.role,
+        "aliases": aliases,
+        "reliability": source.reliability,
+        "url": source.url,
+    }
+
+
+def create_source(session: Session, actor: Principal, data: SourceIn) -> uuid.UUID:
+    """Record a new source; only an admin may grade its reliability."""
+    require_role(actor, Role.ANALYST, "Creating a source")
+    if data.reliability is not None and not actor.has_role(Role.ADMIN):
+        raise Forbidden("Only an admin may set a source's reliability.")
+    _check_distinct_names(data.name, data.aliases)
+    now = ledger.clock(session)
+    if data.parent_id is not None:
+        require_source(session, data.parent_id, "parent_id")
+    source = Source(
+        name=data.name,
+        kind=data.kind.value,
+        affiliation=data.affiliation,
+        parent_id=data.parent_id,
+        role=data.role,
+        reliability=(data.reliability or Reliability.F).value,
+        url=data.url,
+        created_at=now,
+        updated_at=now,
+    )
+    session.add(source)
+    session.flush()
+    rows = _name_rows(data.name, data.aliases)
+    for row in rows:
+        row.source_id = source.id
+    _insert_names(session, rows)
+    ledger.append(
+        session,
+        "source.created",
+        actor_id=actor.id,
+        source_id=source.id,
+        at=now,
+        payload={"after": _snapshot(source, list(data.aliases))},
+    )
+    return source.id
+
+
+def update_source(session: Session, actor: Principal, source_id: uuid.UUID, patch: SourcePatch) -> uuid.UUID:
+    """Amend a source; the ledger keeps the values it had before."""
+    require_role(actor, Role.ANALYST, "Changing a source")
+    changes = patch.model_dump(exclude_unset=True)
+    if "reliability" in changes and not actor.has_role(Role.ADMIN):
+        raise Forbidden("Only an admin may set a source's reliability.")
+    for field in ("name", "kind"):
+        if field in changes and changes[field] is None:
+            raise InvalidInput(f"{field} cannot be removed.", parameter=field)
+    now = ledger.clock(session)
+    source = session.scalar(select(Source).where(Source.id == source_id))
+    if source is None:
+        raise NotFound(f"No source has the id {source_id}.")
+    names = list(
+        session.scalars(select(SourceName).where(SourceName.source_id == source_id).order_by(SourceName.position))
+    )
+    old_aliases = [row.name for row in names if row.is_alias]
+    before = _snapshot(source, old_aliases)
+    if changes.get("parent_id") is not None:
+        require_source(session, changes["parent_id"], "parent_id")
+        if source_id in ancestors(session, changes["parent_id"]):
+            raise InvalidInput("parent_id would make the source its own ancestor.", parameter="parent_id")
+    if changes.get("reliability") is None and "reliability" in changes:
+        changes["reliability"] = Reliability.F
+    for field in ("name", "kind", "affiliation", "parent_id", "role", "reliability", "url"):
+        if field in changes:
+            value = changes[field]
+            setattr(source, field, value.value if isinstance(value, Enum) else value)
+    new_aliases = old_aliases if changes.get("aliases") is None else list(changes["aliases"])
+    after = _snapshot(source, new_aliases)
+    if after == before:
+        return source_id
+    if after["name"] != before["name"] or new_aliases != old_aliases:
+        _check_distinct_names(source.name, new_aliases)
+        for row in names:
+            session.delete(row)
+        session.flush()
+        rows = _name_rows(source.name, new_aliases)
+        for row in rows:
+            row.source_id = source_id
+        _insert_names(session, rows)
+    source.updated_at = now
+    session.flush()
+    changed = sorted(key for key in after if after[key] != before[key])
+    ledger.append(
+        session,
+        "source.updated",
+        actor_id=actor.id,
+        source_id=source_id,
+        at=now,
+        payload={
+            "before": {key: before[key] for key in changed},
+            "after": {key: after[key] for key in changed},
+        },
+    )
+    return source_id
+
+
+def _claim_counts(session: Session, source_ids: list[uuid.UUID]) -> dict[uuid.UUID, int]:
+    if not source_ids:
+        return {}
+    rows = session.execute(
+        select(Claim.source_id, func.count()).where(Claim.source_id.in_(source_ids)).group_by(Claim.source_id)
+    )
+    return {source_id: count for source_id, count in rows}
+
+
+def describe(session: Session, source_ids: list[uuid.UUID]) -> list[dict[str, Any]]:
+    """Sources in the order given, shaped as `SourceOut`, in a fixed number of queries."""
+    if not source_ids:
+        return []
+    sources = {row.id: row for row in session.execute(select(Source).where(Source.id.in_(source_ids))).scalars()}
+    aliases: dict[uuid.UUID, list[str]] = {source_id: [] for source_id in source_ids}
+    for source_id, alias in session.execute(
+        select(SourceName.source_id, SourceName.name)
+        .where(SourceName.source_id.in_(source_ids), SourceName.is_alias.is_(True))
+        .order_by(SourceName.source_id, SourceName.position)
+    ):
+        aliases[source_id].append(alias)
+    party_ids = parties(session, source_ids)
+    related = {s.parent_id for s in sources.values() if s.parent_id} | set(party_ids.values())
+    names = names_of(session, related)
+    counts = _claim_counts(session, source_ids)
+    shaped = []
+    for source_id in source_ids:
+        source = sources.get(source_id)
+        if source is None:
+            continue
+        party_id = party_ids.get(source_id, source_id)
+        shaped.append(
+            {
+                "id": source.id,
+                "name": source.name,
+                "kind": source.kind,
+                "affiliation": source.affiliation,
+                "parent": {"id": source.parent_id, "name": names[source.parent_id]} if source.parent_id else None,
+                "party": {"id": party_id, "name": names.get(party_id, source.name)},
+                "role": source.role,
+                "aliases": aliases[source_id],
+                "reliability": source.reliability,
+                "url": source.url,
+                "claim_count": counts.get(source_id, 0),
+                "created_at": source.created_at,
+                "updated_at": source.updated_at,
+            }
+        )
+    return shaped
+
+
+def get_source(session: Session, source_id: uuid.UUID) -> dict[str, Any]:
+    found = describe(session, [source_id])
+    if not found:
+        raise NotFound(f"No source has the id {source_id}.")
+    return found[0]
+
+
+def list_sources(
+    session: Session,
+    *,
+    secret: str,
+    kind: str | None,
+    q: str | None,
+    sort: str,
+    limit: int,
+    cursor: str | None,
+) -> tuple[list[dict[str, Any]], str | None]:
+    """Sources by name (A→Z) or by claim count (most first), keyset-paged."""
+    primary = aliased(SourceName)
+    counts = (
+        select(Claim.source_id.label("source_id"), func.count().label("claims")).group_by(Claim.source_id).subquery()
+    )
+    claims = func.coalesce(counts.c.claims, 0)
+    query: Select[Any] = (
+        select(Source.id, primary.name_key, claims.label("claims"))
+        .join(primary, (primary.source_id == Source.id) & primary.is_alias.is_(False))
+        .outerjoin(counts, counts.c.source_id == Source.id)
+    )
+    if kind is not None:
+        query = query.where(Source.kind == kind)
+    if q:
+        pattern = "%" + name_key(q).replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_") + "%"
+        matching = select(SourceName.source_id).where(SourceName.name_key.like(pattern, escape="\\"))
+        query = query.where(Source.id.in_(matching))
+    if sort == "name":
+        if cursor:
+            last_key, last_id = decode_cursor(secret, sort, cursor)
+            query = query.where(
+                tuple_(primary.name_key, Source.id) > tuple_(literal(last_key), literal(uuid.UUID(last_id)))
+            )
+        query = query.order_by(primary.name_key, Source.id)
+    else:
+        if cursor:
+            last_claims, last_id = decode_cursor(secret, sort, cursor)
+            query = query.where((claims < last_claims) | ((claims == last_claims) & (Source.id > uuid.UUID(last_id))))
+        query = query.order_by(claims.desc(), Source.id)
+    rows = session.execute(query.limit(limit + 1)).all()
+    next_cursor = None
+    if len(rows) > limit:
+        rows = rows[:limit]
+        last = rows[-1]
+        key = [last.name_key, str(last.id)] if sort == "name" else [last.claims, str(last.id)]
+        next_cursor = encode_cursor(secret, sort, key)
+    return describe(session, [row.id for row in rows]), next_cursor

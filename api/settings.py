@@ -1,0 +1,31 @@
+"""Settings from the environment: `CLAIMDB_*`, plus `DATABASE_URL`."""
+
+from __future__ import annotations
+
+from functools import lru_cache
+
+from pydantic import AliasChoices, Field
+from pydantic_settings import BaseSettings, SettingsConfigDict
+
+DEFAULT_DATABASE_URL = "sqlite:///./claimdb.sqlite3"
+
+
+class Settings(BaseSettings):
+    model_config = SettingsConfigDict(env_prefix="CLAIMDB_", extra="ignore")
+
+    database_url: str = Field(
+        default=DEFAULT_DATABASE_URL,
+        validation_alias=AliasChoices("DATABASE_URL", "CLAIMDB_DATABASE_URL"),
+    )
+    host: str = "127.0.0.1"
+    port: int = 8000
+    # Signs pagination cursors so a tampered cursor is refused; set it in production.
+    secret_key: str = "claimdb-development-secret-change-me"  # noqa: S105 - a development default, documented
+    # How long SQLite waits for a lock before giving up, in milliseconds.
+    sqlite_busy_timeout_ms: int = 30_000
+    log_level: str = "info"
+
+
+@lru_cache
+def get_settings() -> Settings:
+    return Settings()

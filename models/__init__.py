@@ -1,0 +1,25 @@
+"""Table mappings only: no HTTP, no rules. Importing this package registers every table on `Base.metadata`."""
+
+from models.actor import Actor, ApiKey
+from models.base import Base
+from models.claim import Claim, ClaimLink, ClaimPlace, ClaimTag, ClaimVia, Evidence, IdempotencyKey
+from models.document import Document
+from models.event import Event
+from models.source import Source, SourceName
+
+__all__ = [
+    "Actor",
+    "ApiKey",
+    "Base",
+    "Claim",
+    "ClaimLink",
+    "ClaimPlace",
+    "ClaimTag",
+    "ClaimVia",
+    "Document",
+    "Event",
+    "Evidence",
+    "IdempotencyKey",
+    "Source",
+    "SourceName",
+]

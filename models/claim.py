@@ -1,0 +1,141 @@
+"""Claims and what hangs off them: places, tags, intermediaries, evidence and links."""
+
+from __future__ import annotations
+
+import uuid
+from datetime import datetime
+
+from sqlalchemy import CheckConstraint, ForeignKey, Index, Integer, String, Text, UniqueConstraint
+from sqlalchemy.orm import Mapped, mapped_column, relationship
+
+from models.base import Base, utc_now
+from models.vocabulary import Channel, EvidenceKind, LinkKind, Precision, Stance, Status, check_in
+
+
+class Claim(Base):
+    """What a source asserted. `status`, `status_changed_at` and `version` are a projection of the ledger."""
+
+    __tablename__ = "claims"
+    __table_args__ = (
+        CheckConstraint(check_in("channel", Channel), name="channel"),
+        CheckConstraint(check_in("stated_at_precision", Precision), name="stated_at_precision"),
+        CheckConstraint(check_in("status", Status), name="status"),
+        CheckConstraint("version >= 1", name="version_positive"),
+        # Keyset pagination by source: (source_id, stated_at, id) serves "a source's claims, newest first".
+        Index("ix_claims_source_id_stated_at_id", "source_id", "stated_at", "id"),
+        Index("ix_claims_stated_at_id", "stated_at", "id"),
+        Index("ix_claims_created_at_id", "created_at", "id"),
+        Index("ix_claims_status_stated_at", "status", "stated_at"),
+    )
+
+    id: Mapped[uuid.UUID] = mapped_column(primary_key=True, default=uuid.uuid4)
+    statement: Mapped[str] = mapped_column(Text)
+    quote: Mapped[str | None] = mapped_column(Text)
+    source_id: Mapped[uuid.UUID] = mapped_column(ForeignKey("sources.id"))
+    speaker_id: Mapped[uuid.UUID | None] = mapped_column(ForeignKey("sources.id"), index=True)
+    channel: Mapped[str] = mapped_column(String(20))
+    channel_detail: Mapped[str | None] = mapped_column(String(1000))
+    document_id: Mapped[uuid.UUID | None] = mapped_column(ForeignKey("documents.id"), index=True)
+    stated_at: Mapped[datetime]
+    stated_at_precision: Mapped[str] = mapped_column(String(10))
+    event_start: Mapped[datetime | None]
+    event_end: Mapped[datetime | None]
+    language: Mapped[str | None] = mapped_column(String(35))
+    external_id: Mapped[str | None] = mapped_column(String(300), unique=True)
+    created_by_id: Mapped[uuid.UUID | None] = mapped_column(ForeignKey("actors.id"), index=True)
+    created_at: Mapped[datetime] = mapped_column(default=utc_now)
+    status: Mapped[str] = mapped_column(String(20), default=Status.CLAIMED.value)
+    status_changed_at: Mapped[datetime] = mapped_column(default=utc_now)
+    version: Mapped[int] = mapped_column(Integer, default=1)
+
+    places: Mapped[list[ClaimPlace]] = relationship(
+        lazy="raise", order_by="ClaimPlace.position", cascade="all, delete-orphan"
+    )
+    tags: Mapped[list[ClaimTag]] = relationship(
+        lazy="raise", order_by="ClaimTag.position", cascade="all, delete-orphan"
+    )
+    via: Mapped[list[ClaimVia]] = relationship(lazy="raise", order_by="ClaimVia.position", cascade="all, delete-orphan")
+
+
+class ClaimPlace(Base):
+    __tablename__ = "claim_places"
+    __table_args__ = (Index("ix_claim_places_name_key_claim_id", "name_key", "claim_id"),)
+
+    claim_id: Mapped[uuid.UUID] = mapped_column(ForeignKey("claims.id"), primary_key=True)
+    position: Mapped[int] = mapped_column(Integer, primary_key=True)
+    name: Mapped[str] = mapped_column(String(300))
+    # Case-folded copy of `name`, so a place filter matches "kharkiv" and "Kharkiv" alike.
+    name_key: Mapped[str] = mapped_column(String(300))
+
+
+class ClaimTag(Base):
+    __tablename__ = "claim_tags"
+    __table_args__ = (
+        Index("ix_claim_tags_tag_key_claim_id", "tag_key", "claim_id"),
+        UniqueConstraint("claim_id", "tag_key"),
+    )
+
+    claim_id: Mapped[uuid.UUID] = mapped_column(ForeignKey("claims.id"), primary_key=True)
+    position: Mapped[int] = mapped_column(Integer, primary_key=True)
+    tag: Mapped[str] = mapped_column(String(100))
+    tag_key: Mapped[str] = mapped_column(String(100))
+
+
+class ClaimVia(Base):
+    """One intermediary between a claim's origin and the report that relays it, in order."""
+
+    __tablename__ = "claim_via"
+
+    claim_id: Mapped[uuid.UUID] = mapped_column(ForeignKey("claims.id"), primary_key=True)
+    position: Mapped[int] = mapped_column(Integer, primary_key=True)
+    source_id: Mapped[uuid.UUID] = mapped_column(ForeignKey("sources.id"), index=True)
+
+
+class Evidence(Base):
+    """An item for or against a claim. Append-only: the database refuses UPDATE and DELETE."""
+
+    __tablename__ = "evidence"
+    __table_args__ = (
+        CheckConstraint(check_in("stance", Stance), name="stance"),
+        CheckConstraint(check_in("kind", EvidenceKind), name="kind"),
+    )
+
+    id: Mapped[uuid.UUID] = mapped_column(primary_key=True, default=uuid.uuid4)
+    claim_id: Mapped[uuid.UUID] = mapped_column(ForeignKey("claims.id"), index=True)
+    stance: Mapped[str] = mapped_column(String(20))
+    kind: Mapped[str] = mapped_column(String(20))
+    url: Mapped[str | None] = mapped_column(String(2000))
+    document_id: Mapped[uuid.UUID | None] = mapped_column(ForeignKey("documents.id"))
+    related_claim_id: Mapped[uuid.UUID | None] = mapped_column(ForeignKey("claims.id"))
+    provided_by_source_id: Mapped[uuid.UUID | None] = mapped_column(ForeignKey("sources.id"))
+    note: Mapped[str | None] = mapped_column(Text)
+    added_by_id: Mapped[uuid.UUID | None] = mapped_column(ForeignKey("actors.id"))
+    added_at: Mapped[datetime] = mapped_column(default=utc_now)
+
+
+class ClaimLink(Base):
+    __tablename__ = "claim_links"
+    __table_args__ = (
+        CheckConstraint(check_in("kind", LinkKind), name="kind"),
+        CheckConstraint("from_claim_id <> to_claim_id", name="not_self"),
+        UniqueConstraint("from_claim_id", "to_claim_id", "kind"),
+    )
+
+    id: Mapped[uuid.UUID] = mapped_column(primary_key=True, default=uuid.uuid4)
+    from_claim_id: Mapped[uuid.UUID] = mapped_column(ForeignKey("claims.id"))
+    to_claim_id: Mapped[uuid.UUID] = mapped_column(ForeignKey("claims.id"), index=True)
+    kind: Mapped[str] = mapped_column(String(20))
+    created_by_id: Mapped[uuid.UUID | None] = mapped_column(ForeignKey("actors.id"))
+    created_at: Mapped[datetime] = mapped_column(default=utc_now)
+
+
+class IdempotencyKey(Base):
+    """A claim creation remembered by (actor, Idempotency-Key), so a retried POST returns the first result."""
+
+    __tablename__ = "idempotency_keys"
+
+    actor_id: Mapped[uuid.UUID] = mapped_column(ForeignKey("actors.id"), primary_key=True)
+    key: Mapped[str] = mapped_column(String(255), primary_key=True)
+    request_sha256: Mapped[str] = mapped_column(String(64))
+    claim_id: Mapped[uuid.UUID] = mapped_column(ForeignKey("claims.id"))
+    created_at: Mapped[datetime] = mapped_column(default=utc_now, index=True)

@@ -1,0 +1,163 @@
+"""Fixtures: every API test runs once on SQLite and once on PostgreSQL, each on a fresh migrated database.
+
+The schema is built by Alembic once per engine into a template (a file for SQLite, a template database
+for PostgreSQL) and copied for each test, which is much faster than migrating every time.
+
+PostgreSQL comes from CLAIMDB_TEST_POSTGRES_URL (default: postgres on 127.0.0.1:5432). When it is
+unreachable its tests are skipped, unless CLAIMDB_REQUIRE_POSTGRES=1 (as in CI), where they fail.
+"""
+
+from __future__ import annotations
+
+import itertools
+import os
+import shutil
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Any
+
+import httpx
+import pytest
+from fastapi.testclient import TestClient
+from sqlalchemy import create_engine, text
+from sqlalchemy.engine import make_url
+from sqlalchemy.exc import OperationalError
+
+from api.app import create_app
+from api.database import Database
+from api.migrate import upgrade
+from api.services.auth import create_key
+from api.settings import Settings
+from models.vocabulary import Role
+
+POSTGRES_ADMIN_URL = os.environ.get(
+    "CLAIMDB_TEST_POSTGRES_URL", "postgresql+psycopg://postgres@127.0.0.1:5432/postgres"
+)
+REQUIRE_POSTGRES = os.environ.get("CLAIMDB_REQUIRE_POSTGRES") == "1"
+ENGINES = ("sqlite", "postgresql")
+_counter = itertools.count()
+
+
+def _postgres_admin_engine() -> Any:
+    return create_engine(POSTGRES_ADMIN_URL, isolation_level="AUTOCOMMIT", pool_pre_ping=True)
+
+
+def _postgres_url(database: str) -> str:
+    return make_url(POSTGRES_ADMIN_URL).set(database=database).render_as_string(hide_password=False)
+
+
+@pytest.fixture(scope="session")
+def sqlite_template(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    path = tmp_path_factory.mktemp("template") / "template.sqlite3"
+    upgrade(f"sqlite:///{path}")
+    return path
+
+
+@pytest.fixture(scope="session")
+def postgres_template() -> Iterator[str]:
+    engine = _postgres_admin_engine()
+    try:
+        with engine.connect() as connection:
+            connection.execute(text("SELECT 1"))
+    except OperationalError as error:
+        engine.dispose()
+        message = f"PostgreSQL is not reachable at {POSTGRES_ADMIN_URL}: {error.orig}"
+        if REQUIRE_POSTGRES:
+            pytest.fail(message)
+        pytest.skip(message)
+    name = f"claimdb_template_{os.getpid()}"
+    with engine.connect() as connection:
+        connection.execute(text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
+        connection.execute(text(f'CREATE DATABASE "{name}"'))
+    upgrade(_postgres_url(name))
+    yield name
+    with engine.connect() as connection:
+        connection.execute(text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
+    engine.dispose()
+
+
+@pytest.fixture(params=ENGINES)
+def engine_name(request: pytest.FixtureRequest) -> str:
+    return str(request.param)
+
+
+@pytest.fixture
+def database_url(engine_name: str, request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[str]:
+    """A fresh, migrated, empty database for one test."""
+    if engine_name == "sqlite":
+        template: Path = request.getfixturevalue("sqlite_template")
+        path = tmp_path / "claimdb.sqlite3"
+        shutil.copyfile(template, path)
+        yield f"sqlite:///{path}"
+        return
+    template_name: str = request.getfixturevalue("postgres_template")
+    name = f"claimdb_test_{os.getpid()}_{next(_counter)}"
+    engine = _postgres_admin_engine()
+    with engine.connect() as connection:
+        connection.execute(text(f'CREATE DATABASE "{name}" TEMPLATE "{template_name}" STRATEGY FILE_COPY'))
+    try:
+        yield _postgres_url(name)
+    finally:
+        with engine.connect() as connection:
+            connection.execute(text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
+        engine.dispose()
+
+
+@pytest.fixture
+def database(database_url: str) -> Iterator[Database]:
+    db = Database(database_url)
+    yield db
+    db.dispose()
+
+
+@pytest.fixture
+def settings(database_url: str) -> Settings:
+    return Settings(database_url=database_url, secret_key="test-secret")
+
+
+@pytest.fixture
+def app(settings: Settings) -> Any:
+    return create_app(settings)
+
+
+class Api:
+    """An HTTP client that acts as a named actor: `api.as_("reviewer").post(...)`."""
+
+    def __init__(self, client: TestClient, keys: dict[str, str]) -> None:
+        self.client = client
+        self.keys = keys
+
+    def as_(self, who: str) -> httpx.Client:
+        self.client.headers["Authorization"] = f"Bearer {self.keys[who]}"
+        return self.client
+
+    def anonymous(self) -> httpx.Client:
+        self.client.headers.pop("Authorization", None)
+        return self.client
+
+
+# Two reviewers, so that four-eyes rules can be exercised; "reviewer" is the default reviewer.
+ACTORS = {
+    "viewer": Role.VIEWER,
+    "analyst": Role.ANALYST,
+    "analyst2": Role.ANALYST,
+    "reviewer": Role.REVIEWER,
+    "reviewer2": Role.REVIEWER,
+    "admin": Role.ADMIN,
+}
+
+
+@pytest.fixture
+def keys(database: Database) -> dict[str, str]:
+    issued = {}
+    with database.transaction() as session:
+        for name, role in ACTORS.items():
+            _actor, _key, secret = create_key(session, name, role)
+            issued[name] = secret
+    return issued
+
+
+@pytest.fixture
+def api(app: Any, keys: dict[str, str]) -> Iterator[Api]:
+    with TestClient(app, raise_server_exceptions=False) as client:
+        yield Api(client, keys)
