@@ -9,6 +9,7 @@ from sqlalchemy.engine import Connection
 import models
 from api.database import normalise_url
 from api.settings import get_settings
+from models.base import include_in_autogenerate
 
 config = context.config
 target_metadata = models.Base.metadata
@@ -20,6 +21,7 @@ def run_with_connection(connection: Connection) -> None:
         target_metadata=target_metadata,
         render_as_batch=connection.dialect.name == "sqlite",
         compare_type=True,
+        include_name=include_in_autogenerate,
     )
     with context.begin_transaction():
         context.run_migrations()

@@ -54,3 +54,17 @@ class Base(DeclarativeBase):
 
 def utc_now() -> datetime:
     return datetime.now(UTC)
+
+
+# What the database keeps for itself, created by migrations but not mapped: SQLite's FTS5 index of claims
+# and PostgreSQL's full-text expression index. Schema comparison must not report them as drift.
+UNMAPPED_NAME_PREFIXES = ("claims_fts", "ix_claims_search")
+
+
+def is_mapped_table(name: str | None) -> bool:
+    return name is None or not name.startswith(UNMAPPED_NAME_PREFIXES)
+
+
+def include_in_autogenerate(name: str | None, type_: str, _parent_names: object) -> bool:
+    """Alembic's `include_name` hook: everything but the search structures above."""
+    return type_ not in ("table", "index") or is_mapped_table(name)

@@ -80,3 +80,42 @@ def test_demo_review_is_in_the_ledger(demo_api: Api) -> None:
     assert history[-1]["actor"]["name"] == "demo-reviewer"
     assert datetime.fromisoformat(history[-1]["at"]) <= datetime.now(UTC)
     assert client.get("/v1/audit/verify").json()["ok"] is True
+
+
+def test_scorecard_counts_the_demo_review(demo_api: Api) -> None:
+    client = demo_api.as_("viewer")
+    isw = client.get("/v1/claims", params={"source": "ISW"}).json()["items"][0]["source"]["id"]
+    card = client.get(f"/v1/sources/{isw}/scorecard").json()
+    assert card["claims"] == 2
+    assert card["by_status"]["corroborated"] == 1
+    assert card["by_status"]["claimed"] == 1
+    assert card["reviewed"] == 1
+    assert card["share_confirmed"] == 0.0
+    assert card["share_refuted"] == 0.0
+    assert card["median_seconds_to_first_review"] is not None
+    assert card["median_seconds_to_first_review"] >= 0
+    assert card["reliability"] == "B"
+
+
+def test_scorecard_with_children_counts_the_spokesman(demo_api: Api) -> None:
+    client = demo_api.as_("viewer")
+    army = client.get("/v1/sources", params={"q": "Armed Forces of Ukraine"}).json()["items"]
+    root = next(item for item in army if item["name"] == "Armed Forces of Ukraine")
+    alone = client.get(f"/v1/sources/{root['id']}/scorecard").json()
+    whole = client.get(f"/v1/sources/{root['id']}/scorecard", params={"include_children": "true"}).json()
+    assert alone["claims"] == 2
+    assert whole["claims"] == 4
+    assert whole["reviewed"] == 0
+    assert whole["share_confirmed"] is None
+    listed = client.get(f"/v1/sources/{root['id']}/claims", params={"include_children": "true"}).json()["items"]
+    assert len(listed) == 4
+    missing = client.get("/v1/sources/00000000-0000-0000-0000-000000000001/claims")
+    assert missing.status_code == 404
+
+
+def test_sources_sorted_by_claim_count(demo_api: Api) -> None:
+    items = demo_api.as_("viewer").get("/v1/sources", params={"sort": "-claims", "limit": 3}).json()["items"]
+    counts = [item["claim_count"] for item in items]
+    assert counts == sorted(counts, reverse=True)
+    assert items[0]["name"] == "Kharkiv Regional Military Administration"
+    assert counts[0] == 3

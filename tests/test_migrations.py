@@ -10,12 +10,13 @@ from sqlalchemy import create_engine, inspect
 import models
 from api.database import normalise_url
 from api.migrate import alembic_config, downgrade, head_revision, upgrade
+from models.base import include_in_autogenerate, is_mapped_table
 
 
 def _tables(url: str) -> set[str]:
     engine = create_engine(normalise_url(url))
     try:
-        return set(inspect(engine).get_table_names()) - {"alembic_version"}
+        return {name for name in inspect(engine).get_table_names() if is_mapped_table(name)} - {"alembic_version"}
     finally:
         engine.dispose()
 
@@ -33,7 +34,13 @@ def test_models_and_migrations_do_not_differ(database_url: str) -> None:
     engine = create_engine(normalise_url(database_url))
     try:
         with engine.connect() as connection:
-            context = MigrationContext.configure(connection, opts={"compare_type": True})
+            context = MigrationContext.configure(
+                connection,
+                opts={
+                    "compare_type": True,
+                    "include_name": include_in_autogenerate,
+                },
+            )
             differences = compare_metadata(context, models.Base.metadata)
     finally:
         engine.dispose()

@@ -71,7 +71,10 @@ def list_claims(
     recorded_from: TimeParam = None,
     recorded_to: TimeParam = None,
     as_of: TimeParam = None,
-    sort: Literal["-stated_at", "stated_at", "-recorded_at"] = "-stated_at",
+    q: Annotated[
+        str | None, Query(max_length=500, description='Full text over statement and quote: words, "phrases", prefix*.')
+    ] = None,
+    sort: Literal["-stated_at", "stated_at", "-recorded_at", "relevance"] = "-stated_at",
     limit: Annotated[int, Query(ge=1, le=MAX_LIMIT)] = DEFAULT_LIMIT,
     cursor: Annotated[str | None, Query(max_length=1000)] = None,
 ) -> dict[str, Any]:
@@ -88,6 +91,7 @@ def list_claims(
         recorded_from=claims.parse_time_bound(recorded_from, "recorded_from"),
         recorded_to=claims.parse_time_bound(recorded_to, "recorded_to", end_of_day=True),
         as_of=claims.parse_time_bound(as_of, "as_of", end_of_day=True),
+        q=q,
         sort=sort,
         limit=limit,
         cursor=cursor,

@@ -9,9 +9,10 @@ from fastapi import APIRouter, Query
 
 from api.deps import PrincipalDep, SessionDep, SettingsDep
 from api.routes.common import problems
+from api.schemas.claims import ClaimOut
 from api.schemas.common import Page
-from api.schemas.sources import SourceIn, SourceOut, SourcePatch
-from api.services import sources
+from api.schemas.sources import ScorecardOut, SourceIn, SourceOut, SourcePatch
+from api.services import claims, sources
 from api.services.pagination import DEFAULT_LIMIT, MAX_LIMIT
 from models.vocabulary import SourceKind
 
@@ -56,3 +57,31 @@ def update_source(
     """Amend a source; the previous values stay in the ledger."""
     sources.update_source(session, actor, source_id, body)
     return sources.get_source(session, source_id)
+
+
+@router.get("/{source_id}/scorecard", response_model=ScorecardOut, responses=problems(404))
+def scorecard(
+    source_id: uuid.UUID,
+    session: SessionDep,
+    _actor: PrincipalDep,
+    include_children: Annotated[bool, Query(description="Count every descendant's claims too.")] = False,
+) -> dict[str, object]:
+    """The source's record: claims by status, share confirmed and refuted, median time to first review."""
+    return sources.scorecard(session, source_id, include_children)
+
+
+@router.get("/{source_id}/claims", response_model=Page[ClaimOut], responses=problems(404))
+def source_claims(
+    source_id: uuid.UUID,
+    session: SessionDep,
+    settings: SettingsDep,
+    _actor: PrincipalDep,
+    include_children: Annotated[bool, Query(description="Add every descendant's claims.")] = False,
+    limit: Annotated[int, Query(ge=1, le=MAX_LIMIT)] = DEFAULT_LIMIT,
+    cursor: Annotated[str | None, Query(max_length=1000)] = None,
+) -> dict[str, object]:
+    """The source's claims, newest statement first (the same as `GET /v1/claims?source=<id>`)."""
+    items, next_cursor = claims.list_source_claims(
+        session, source_id, include_children=include_children, limit=limit, cursor=cursor, secret=settings.secret_key
+    )
+    return {"items": items, "next_cursor": next_cursor}

@@ -6,7 +6,7 @@ import uuid
 from datetime import datetime
 from typing import Any
 
-from pydantic import AwareDatetime, BaseModel, Field, field_validator, model_validator
+from pydantic import BaseModel, Field, field_validator, model_validator
 
 from api.schemas.common import (
     DocumentRef,
@@ -21,6 +21,7 @@ from api.schemas.common import (
     Statement,
     Tag,
     Url,
+    UtcDatetime,
 )
 from models.vocabulary import Channel, EvidenceKind, LinkKind, Precision, Stance, Status
 
@@ -46,10 +47,10 @@ class ClaimIn(InputModel):
         max_length=MAX_LIST_ITEMS,
         description="Intermediaries, origin first, as source ids.",
     )
-    stated_at: AwareDatetime
+    stated_at: UtcDatetime
     stated_at_precision: Precision = Precision.DAY
-    event_start: AwareDatetime | None = None
-    event_end: AwareDatetime | None = None
+    event_start: UtcDatetime | None = None
+    event_end: UtcDatetime | None = None
     places: list[Name] = Field(default_factory=list, max_length=MAX_LIST_ITEMS)
     tags: list[Tag] = Field(default_factory=list, max_length=MAX_LIST_ITEMS)
     language: LanguageTag | None = None
@@ -82,10 +83,10 @@ class ClaimPatch(InputModel):
     channel_detail: ShortText | None = None
     document_id: uuid.UUID | None = None
     via: list[uuid.UUID] | None = Field(default=None, max_length=MAX_LIST_ITEMS)
-    stated_at: AwareDatetime | None = None
+    stated_at: UtcDatetime | None = None
     stated_at_precision: Precision | None = None
-    event_start: AwareDatetime | None = None
-    event_end: AwareDatetime | None = None
+    event_start: UtcDatetime | None = None
+    event_end: UtcDatetime | None = None
     places: list[Name] | None = Field(default=None, max_length=MAX_LIST_ITEMS)
     tags: list[Tag] | None = Field(default=None, max_length=MAX_LIST_ITEMS)
     language: LanguageTag | None = None

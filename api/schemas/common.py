@@ -4,9 +4,10 @@ from __future__ import annotations
 
 import unicodedata
 import uuid
+from datetime import UTC, datetime
 from typing import Annotated, Generic, TypeVar
 
-from pydantic import AfterValidator, BaseModel, ConfigDict, StringConstraints
+from pydantic import AfterValidator, AwareDatetime, BaseModel, ConfigDict, StringConstraints
 
 ItemT = TypeVar("ItemT")
 
@@ -33,6 +34,16 @@ def clean_line(value: str) -> str:
     return clean_text(value).strip()
 
 
+def representable_in_utc(value: datetime) -> datetime:
+    """Refuse an aware time whose offset puts it outside year 1–9999 in UTC, where it is stored and compared."""
+    try:
+        value.astimezone(UTC)
+    except OverflowError:
+        raise ValueError("must lie between years 1 and 9999 once converted to UTC") from None
+    return value
+
+
+UtcDatetime = Annotated[AwareDatetime, AfterValidator(representable_in_utc)]
 Statement = Annotated[str, StringConstraints(min_length=1, max_length=5000), AfterValidator(clean_text)]
 Quote = Annotated[str, StringConstraints(min_length=1, max_length=10000), AfterValidator(clean_text)]
 Note = Annotated[str, StringConstraints(min_length=1, max_length=10000), AfterValidator(clean_text)]

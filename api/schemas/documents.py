@@ -5,17 +5,17 @@ from __future__ import annotations
 import uuid
 from datetime import datetime
 
-from pydantic import AwareDatetime, BaseModel, Field
+from pydantic import BaseModel, Field
 
-from api.schemas.common import InputModel, Ref, Sha256, ShortText, Url
+from api.schemas.common import InputModel, Ref, Sha256, ShortText, Url, UtcDatetime
 
 
 class DocumentIn(InputModel):
     outlet_id: uuid.UUID | None = Field(default=None, description="The source (usually media) that published it.")
     title: ShortText
     url: Url | None = None
-    published_at: AwareDatetime | None = None
-    retrieved_at: AwareDatetime | None = None
+    published_at: UtcDatetime | None = None
+    retrieved_at: UtcDatetime | None = None
     content_sha256: Sha256 | None = Field(default=None, description="SHA-256 of the text as retrieved.")
 
 

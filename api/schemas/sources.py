@@ -8,7 +8,7 @@ from datetime import datetime
 from pydantic import BaseModel, Field, field_validator
 
 from api.schemas.common import InputModel, Name, Ref, ShortText, Url
-from models.vocabulary import Reliability, SourceKind
+from models.vocabulary import Reliability, SourceKind, Status
 
 
 class SourceIn(InputModel):
@@ -57,3 +57,17 @@ class SourceOut(BaseModel):
     claim_count: int
     created_at: datetime
     updated_at: datetime
+
+
+class ScorecardOut(BaseModel):
+    source: Ref
+    reliability: Reliability
+    include_children: bool
+    claims: int
+    by_status: dict[Status, int] = Field(description="Claims by their current status (every status listed).")
+    reviewed: int = Field(description="Claims whose current status is a reviewed one.")
+    share_confirmed: float | None = Field(description="Confirmed among reviewed claims; null when none is reviewed.")
+    share_refuted: float | None = Field(description="Refuted among reviewed claims; null when none is reviewed.")
+    median_seconds_to_first_review: float | None = Field(
+        description="Median time from a claim's recording to its first reviewed status."
+    )

@@ -18,7 +18,7 @@ from sqlalchemy.orm import Session, aliased
 
 from api.errors import Conflict, InvalidInput, NotFound, PreconditionFailed, PreconditionRequired
 from api.schemas.claims import ClaimIn, ClaimPatch, EvidenceIn, LinkIn
-from api.services import ledger, sources
+from api.services import ledger, search, sources
 from api.services.audit import describe_events
 from api.services.auth import Principal, actor_names, require_role
 from api.services.common import insert_unique
@@ -39,7 +39,6 @@ from models import (
 )
 from models.vocabulary import CREDIBILITY, Role, Status
 
-CLAIM_SORTS = ("-stated_at", "stated_at", "-recorded_at")
 IDEMPOTENCY_WINDOW = timedelta(hours=24)
 
 # The fields that make up what was recorded: fixed at creation, changed only by an amendment event.
@@ -603,11 +602,12 @@ def parse_time_bound(value: str | None, parameter: str, *, end_of_day: bool = Fa
             moment = datetime.combine(day, time.max if end_of_day else time.min, tzinfo=UTC)
         else:
             moment = datetime.fromisoformat(value.replace("Z", "+00:00").replace(" ", "+"))
-    except ValueError:
+        # An offset can carry a time at the edge of year 1 or 9999 outside what UTC can represent.
+        return moment.replace(tzinfo=UTC) if moment.tzinfo is None else moment.astimezone(UTC)
+    except (ValueError, OverflowError):
         raise InvalidInput(
             f"{parameter}: {value!r} is not a date (YYYY-MM-DD) or an ISO 8601 time.", parameter=parameter
         ) from None
-    return moment.replace(tzinfo=UTC) if moment.tzinfo is None else moment.astimezone(UTC)
 
 
 @dataclass
@@ -623,6 +623,7 @@ class ClaimQuery:
     recorded_from: datetime | None = None
     recorded_to: datetime | None = None
     as_of: datetime | None = None
+    q: str | None = None
     sort: str = "-stated_at"
     limit: int = 50
     cursor: str | None = None
@@ -670,28 +671,53 @@ def _filtered(session: Session, query: ClaimQuery) -> Select[Any]:
     return statement
 
 
+def _sort_column(query: ClaimQuery, rank: Any) -> Any:
+    if query.sort == "relevance":
+        if rank is None:
+            raise InvalidInput("sort=relevance ranks full-text matches: give q as well.", parameter="sort")
+        return rank
+    return Claim.created_at if query.sort == "-recorded_at" else Claim.stated_at
+
+
 def list_claims(session: Session, query: ClaimQuery, secret: str) -> tuple[list[dict[str, Any]], str | None]:
     """Claims matching every filter, keyset-paged in the requested order (never OFFSET)."""
     statement = _filtered(session, query)
-    column = Claim.created_at if query.sort == "-recorded_at" else Claim.stated_at
+    rank = None
+    if query.q is not None:
+        terms = search.parse(query.q)
+        if not terms:  # nothing searchable was typed (only punctuation): nothing can match
+            return [], None
+        statement, rank = search.restrict(statement, session.get_bind().dialect.name, terms)
+    column = _sort_column(query, rank)
     descending = query.sort.startswith("-")
     if query.cursor:
-        last_time, last_id = decode_cursor(secret, query.sort, query.cursor)
+        last_value, last_id = decode_cursor(secret, query.sort, query.cursor)
+        bound_value = float(last_value) if query.sort == "relevance" else datetime.fromisoformat(last_value)
         key = tuple_(column, Claim.id)
         bound = tuple_(
-            literal(datetime.fromisoformat(last_time), column.type),
-            literal(uuid.UUID(last_id), Claim.id.type),
+            literal(bound_value, None if rank is not None else column.type), literal(uuid.UUID(last_id), Claim.id.type)
         )
         statement = statement.where(key < bound if descending else key > bound)
     order = (column.desc(), Claim.id.desc()) if descending else (column.asc(), Claim.id.asc())
+    statement = statement.add_columns(column.label("sort_key"))
     rows = session.execute(statement.order_by(*order).limit(query.limit + 1)).all()
     next_cursor = None
     if len(rows) > query.limit:
         rows = rows[: query.limit]
         last = rows[-1]
-        last_time = last.created_at if query.sort == "-recorded_at" else last.stated_at
-        next_cursor = encode_cursor(secret, query.sort, [last_time.isoformat(), str(last.id)])
+        value = last.sort_key if query.sort == "relevance" else last.sort_key.isoformat()
+        next_cursor = encode_cursor(secret, query.sort, [value, str(last.id)])
     return describe(session, [row.id for row in rows], query.as_of), next_cursor
+
+
+def list_source_claims(
+    session: Session, source_id: uuid.UUID, *, include_children: bool, limit: int, cursor: str | None, secret: str
+) -> tuple[list[dict[str, Any]], str | None]:
+    """A source's claims (404 for an unknown source, where the list filter's unknown source is a 422)."""
+    if session.get(Source, source_id) is None:
+        raise NotFound(f"No source has the id {source_id}.")
+    query = ClaimQuery(sources=[str(source_id)], include_children=include_children, limit=limit, cursor=cursor)
+    return list_claims(session, query, secret)
 
 
 def history(session: Session, claim_id: uuid.UUID) -> list[dict[str, Any]]:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import statistics
 import unicodedata
 import uuid
 from collections.abc import Iterable
@@ -17,10 +18,8 @@ from api.services import ledger
 from api.services.auth import Principal, require_role
 from api.services.common import insert_unique
 from api.services.pagination import decode_cursor, encode_cursor
-from models import Claim, Source, SourceName
-from models.vocabulary import Reliability, Role
-
-SOURCE_SORTS = ("name", "-claims")
+from models import Claim, Event, Source, SourceName
+from models.vocabulary import REVIEWED_STATUSES, Reliability, Role, Status
 
 
 def name_key(name: str) -> str:
@@ -350,3 +349,35 @@ def list_sources(
         key = [last.name_key, str(last.id)] if sort == "name" else [last.claims, str(last.id)]
         next_cursor = encode_cursor(secret, sort, key)
     return describe(session, [row.id for row in rows]), next_cursor
+
+
+def scorecard(session: Session, source_id: uuid.UUID, include_children: bool) -> dict[str, Any]:
+    """A source's track record: its claims by status, how reviews came out, how long the first review took."""
+    source = session.get(Source, source_id)
+    if source is None:
+        raise NotFound(f"No source has the id {source_id}.")
+    ids = descendants(session, [source_id]) if include_children else {source_id}
+    by_status = {status.value: 0 for status in Status}
+    for status, count in session.execute(
+        select(Claim.status, func.count()).where(Claim.source_id.in_(ids)).group_by(Claim.status)
+    ):
+        by_status[status] = count
+    reviewed = sum(by_status[status.value] for status in REVIEWED_STATUSES)
+    first_reviews = session.execute(
+        select(Claim.created_at, func.min(Event.at))
+        .join(Event, Event.claim_id == Claim.id)
+        .where(Claim.source_id.in_(ids), Event.to_status.in_([status.value for status in REVIEWED_STATUSES]))
+        .group_by(Claim.id, Claim.created_at)
+    ).all()
+    waits = [(reviewed_at - recorded_at).total_seconds() for recorded_at, reviewed_at in first_reviews]
+    return {
+        "source": {"id": source.id, "name": source.name},
+        "reliability": source.reliability,
+        "include_children": include_children,
+        "claims": sum(by_status.values()),
+        "by_status": by_status,
+        "reviewed": reviewed,
+        "share_confirmed": by_status[Status.CONFIRMED.value] / reviewed if reviewed else None,
+        "share_refuted": by_status[Status.REFUTED.value] / reviewed if reviewed else None,
+        "median_seconds_to_first_review": statistics.median(waits) if waits else None,
+    }
