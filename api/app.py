@@ -10,6 +10,7 @@ from fastapi import APIRouter, FastAPI
 from api.database import Database
 from api.errors import install_error_handlers
 from api.migrate import head_revision
+from api.observability import BodyLimitMiddleware, RequestContextMiddleware
 from api.routes import audit, claims, documents, health, sources
 from api.settings import Settings, get_settings
 
@@ -28,7 +29,16 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         yield
         database.dispose()
 
-    app = FastAPI(title="claimdb", version="0.1.0", description=DESCRIPTION, lifespan=lifespan)
+    app = FastAPI(
+        title="claimdb",
+        version="0.1.0",
+        description=DESCRIPTION,
+        lifespan=lifespan,
+    )
+    app.add_middleware(
+        BodyLimitMiddleware, limit=settings.max_body_bytes, path_limits={"/v1/import": settings.max_import_bytes}
+    )
+    app.add_middleware(RequestContextMiddleware)
     app.state.settings = settings
     app.state.database = database
     app.state.head_revision = head_revision()

@@ -19,13 +19,18 @@ def _database() -> Database:
 def cmd_serve(args: argparse.Namespace) -> int:
     import uvicorn
 
+    from api.observability import configure_logging
+
     settings = get_settings()
+    configure_logging(settings.log_level)
     uvicorn.run(
         "api.app:create_app",
         factory=True,
         host=args.host or settings.host,
         port=args.port or settings.port,
         log_level=settings.log_level,
+        # claimdb writes its own JSON access log with request ids (api/observability.py).
+        access_log=False,
     )
     return 0
 
@@ -93,6 +98,40 @@ def cmd_verify(_args: argparse.Namespace) -> int:
     return 1
 
 
+def cmd_backup(args: argparse.Namespace) -> int:
+    import sqlite3
+    from pathlib import Path
+
+    database = _database()
+    if not database.is_sqlite:
+        url = database.url.set(drivername="postgresql").render_as_string(hide_password=False)
+        print(
+            "claimdb backup copies SQLite databases. For PostgreSQL use its own consistent dump:\n"
+            f"  pg_dump --format=custom --file={args.path} '{url}'\n"
+            f"and restore with: pg_restore --dbname=<empty database> {args.path}",
+            file=sys.stderr,
+        )
+        return 2
+    target = Path(args.path)
+    if target.exists():
+        print(f"claimdb: {target} exists; choose a new path", file=sys.stderr)
+        return 2
+    source_path = database.url.database
+    if not source_path or source_path == ":memory:":
+        print("claimdb: an in-memory database cannot be backed up", file=sys.stderr)
+        return 2
+    # SQLite's online backup API copies a consistent snapshot while the server keeps writing.
+    source, copy = sqlite3.connect(source_path), sqlite3.connect(target)
+    try:
+        source.backup(copy, pages=1024)
+    finally:
+        copy.close()
+        source.close()
+    database.dispose()
+    print(f"backed up {source_path} to {target}")
+    return 0
+
+
 def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(prog="claimdb", description=__doc__)
     commands = parser.add_subparsers(dest="command", required=True)
@@ -109,6 +148,10 @@ def build_parser() -> argparse.ArgumentParser:
     commands.add_parser("verify", help="check the ledger's hash chain; exit 1 if broken").set_defaults(
         handler=cmd_verify
     )
+
+    backup = commands.add_parser("backup", help="copy a live SQLite database consistently (online backup API)")
+    backup.add_argument("path")
+    backup.set_defaults(handler=cmd_backup)
 
     key = commands.add_parser("key", help="manage API keys").add_subparsers(dest="key_command", required=True)
     create = key.add_parser("create", help="create a key (and its actor if new); prints the key last")

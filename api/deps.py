@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from typing import Annotated
 
 from fastapi import Depends, Header, Request
@@ -10,8 +10,9 @@ from sqlalchemy.orm import Session
 
 from api.database import Database
 from api.errors import PreconditionFailed
-from api.services.auth import Principal, authenticate
+from api.services.auth import Principal, authenticate, require_role
 from api.settings import Settings
+from models.vocabulary import Role
 
 _SAFE_METHODS = frozenset({"GET", "HEAD", "OPTIONS"})
 
@@ -53,6 +54,20 @@ def get_principal(
 
 
 PrincipalDep = Annotated[Principal, Depends(get_principal)]
+
+
+def _role_gate(role: Role) -> Callable[[Principal], Principal]:
+    def gate(principal: PrincipalDep) -> Principal:
+        require_role(principal, role, "This operation")
+        return principal
+
+    return gate
+
+
+# An early gate on mutating routes, resolved before the body is parsed, so a key without the role gets a 403
+# and learns nothing about what the input would have needed. The services check again: they are the rule.
+AnalystDep = Annotated[Principal, Depends(_role_gate(Role.ANALYST))]
+AdminDep = Annotated[Principal, Depends(_role_gate(Role.ADMIN))]
 
 
 def parse_if_match(

@@ -114,7 +114,7 @@ def install_error_handlers(app: FastAPI) -> None:
 
     @app.exception_handler(StarletteHTTPException)
     async def on_http_error(_request: Request, error: StarletteHTTPException) -> JSONResponse:
-        title = {404: "Not found", 405: "Method not allowed"}.get(error.status_code, "Error")
+        title = {404: "Not found", 405: "Method not allowed", 413: "Payload too large"}.get(error.status_code, "Error")
         return problem_response(error.status_code, title, str(error.detail), headers=dict(error.headers or {}))
 
     @app.exception_handler(Exception)

@@ -24,6 +24,10 @@ class Settings(BaseSettings):
     # How long SQLite waits for a lock before giving up, in milliseconds.
     sqlite_busy_timeout_ms: int = 30_000
     log_level: str = "info"
+    # Largest request body accepted (bytes); larger ones are refused with 413 before they are parsed.
+    max_body_bytes: int = 1024 * 1024
+    # Largest NDJSON body POST /v1/import accepts (bytes).
+    max_import_bytes: int = 64 * 1024 * 1024
 
 
 @lru_cache

@@ -7,7 +7,7 @@ from typing import Annotated, Any, Literal
 
 from fastapi import APIRouter, Header, Query, Response
 
-from api.deps import IfMatchDep, PrincipalDep, SessionDep, SettingsDep, etag
+from api.deps import AnalystDep, IfMatchDep, PrincipalDep, SessionDep, SettingsDep, etag
 from api.routes.common import problems
 from api.schemas.claims import (
     ClaimDetailOut,
@@ -41,7 +41,7 @@ def create_claim(
     body: ClaimIn,
     response: Response,
     session: SessionDep,
-    actor: PrincipalDep,
+    actor: AnalystDep,
     idempotency_key: Annotated[
         str | None,
         Header(max_length=255, description="Repeat a POST safely: same key and body, same answer."),
@@ -121,7 +121,7 @@ def amend_claim(
     body: ClaimPatch,
     response: Response,
     session: SessionDep,
-    actor: PrincipalDep,
+    actor: AnalystDep,
     expected_version: IfMatchDep,
 ) -> dict[str, Any]:
     """Correct a claim's record (never its source or status). Needs `If-Match`; old values stay in the ledger."""
@@ -135,7 +135,7 @@ def change_status(
     body: StatusChangeIn,
     response: Response,
     session: SessionDep,
-    actor: PrincipalDep,
+    actor: AnalystDep,
     expected_version: IfMatchDep,
 ) -> dict[str, Any]:
     """Move a claim through the verification workflow, with a rationale. Needs `If-Match`."""
@@ -145,7 +145,7 @@ def change_status(
 
 @router.post("/{claim_id}/evidence", status_code=201, response_model=EvidenceOut, responses=problems(403, 404))
 def add_evidence(
-    claim_id: uuid.UUID, body: EvidenceIn, response: Response, session: SessionDep, actor: PrincipalDep
+    claim_id: uuid.UUID, body: EvidenceIn, response: Response, session: SessionDep, actor: AnalystDep
 ) -> dict[str, Any]:
     """Attach an evidence item for or against the claim. Evidence is never changed or removed."""
     evidence_id = claims.add_evidence(session, actor, claim_id, body)
@@ -162,7 +162,7 @@ def list_evidence(claim_id: uuid.UUID, session: SessionDep, _actor: PrincipalDep
 
 @router.post("/{claim_id}/links", status_code=201, response_model=ClaimDetailOut, responses=problems(403, 404, 409))
 def add_link(
-    claim_id: uuid.UUID, body: LinkIn, response: Response, session: SessionDep, actor: PrincipalDep
+    claim_id: uuid.UUID, body: LinkIn, response: Response, session: SessionDep, actor: AnalystDep
 ) -> dict[str, Any]:
     """Link the claim to another: corroborates, contradicts, duplicates or supersedes."""
     claims.add_link(session, actor, claim_id, body)

@@ -6,7 +6,7 @@ import uuid
 
 from fastapi import APIRouter
 
-from api.deps import PrincipalDep, SessionDep
+from api.deps import AnalystDep, PrincipalDep, SessionDep
 from api.routes.common import problems
 from api.schemas.documents import DocumentIn, DocumentOut
 from api.services import documents
@@ -15,7 +15,7 @@ router = APIRouter(prefix="/documents", tags=["documents"])
 
 
 @router.post("", status_code=201, response_model=DocumentOut, responses=problems(403, 409))
-def create_document(body: DocumentIn, session: SessionDep, actor: PrincipalDep) -> dict[str, object]:
+def create_document(body: DocumentIn, session: SessionDep, actor: AnalystDep) -> dict[str, object]:
     """Record a report (article, bulletin, transcript) in which claims were read."""
     document_id = documents.create_document(session, actor, body)
     return documents.get_document(session, document_id)

@@ -7,7 +7,7 @@ from typing import Annotated, Literal
 
 from fastapi import APIRouter, Query
 
-from api.deps import PrincipalDep, SessionDep, SettingsDep
+from api.deps import AnalystDep, PrincipalDep, SessionDep, SettingsDep
 from api.routes.common import problems
 from api.schemas.claims import ClaimOut
 from api.schemas.common import Page
@@ -20,7 +20,7 @@ router = APIRouter(prefix="/sources", tags=["sources"])
 
 
 @router.post("", status_code=201, response_model=SourceOut, responses=problems(403, 409))
-def create_source(body: SourceIn, session: SessionDep, actor: PrincipalDep) -> dict[str, object]:
+def create_source(body: SourceIn, session: SessionDep, actor: AnalystDep) -> dict[str, object]:
     """Record a source (an organisation, a spokesperson, an outlet). Reliability is admin-only."""
     source_id = sources.create_source(session, actor, body)
     return sources.get_source(session, source_id)
@@ -51,9 +51,7 @@ def get_source(source_id: uuid.UUID, session: SessionDep, _actor: PrincipalDep) 
 
 
 @router.patch("/{source_id}", response_model=SourceOut, responses=problems(403, 404, 409))
-def update_source(
-    source_id: uuid.UUID, body: SourcePatch, session: SessionDep, actor: PrincipalDep
-) -> dict[str, object]:
+def update_source(source_id: uuid.UUID, body: SourcePatch, session: SessionDep, actor: AnalystDep) -> dict[str, object]:
     """Amend a source; the previous values stay in the ledger."""
     sources.update_source(session, actor, source_id, body)
     return sources.get_source(session, source_id)

@@ -1,0 +1,201 @@
+"""Hostile and odd input: body limits, text limits, control characters, metacharacters, roles on every route."""
+
+from __future__ import annotations
+
+import json
+import logging
+import sqlite3
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from tests.conftest import Api
+from tests.factories import make_claim, make_source
+
+PLACEHOLDER = "00000000-0000-0000-0000-000000000001"
+JSON = {"Content-Type": "application/json"}
+
+
+def _escaped_json(body: dict[str, Any]) -> bytes:
+    """JSON with every non-ASCII character escaped, so a lone surrogate travels as the text `\\ud800`."""
+    return json.dumps(body).encode()
+
+
+def _operations(api: Api) -> list[tuple[str, str]]:
+    document = api.anonymous().get("/openapi.json").json()
+    return [
+        (method.upper(), path) for path, item in document["paths"].items() if path.startswith("/v1") for method in item
+    ]
+
+
+def test_viewer_is_refused_on_every_mutating_route(api: Api) -> None:
+    client = api.as_("analyst")
+    source = make_source(client)
+    claim = make_claim(client, source["id"])
+    ids = {"{claim_id}": claim["id"], "{source_id}": source["id"], "{document_id}": PLACEHOLDER}
+    mutating = [(method, path) for method, path in _operations(api) if method in {"POST", "PATCH", "PUT", "DELETE"}]
+    assert len(mutating) >= 8
+    viewer = api.as_("viewer")
+    for method, path in mutating:
+        concrete = path
+        for name, value in ids.items():
+            concrete = concrete.replace(name, value)
+        response = viewer.request(method, concrete, content=b"", headers={"If-Match": '"1"'})
+        assert response.status_code == 403, (method, path, response.status_code, response.text)
+
+
+def test_body_over_the_limit_is_413_before_parsing(api: Api) -> None:
+    response = api.as_("analyst").post(
+        "/v1/sources", content=b"{" + b" " * (1024 * 1024 + 10) + b"}", headers={"Content-Type": "application/json"}
+    )
+    assert response.status_code == 413
+    assert response.headers["content-type"] == "application/problem+json"
+
+
+def test_chunked_body_over_the_limit_is_413(api: Api) -> None:
+    def chunks() -> Any:
+        for _ in range(40):
+            yield b" " * 65536
+
+    response = api.as_("analyst").post("/v1/sources", content=chunks(), headers={"Content-Type": "application/json"})
+    assert response.status_code == 413
+    assert response.headers["content-type"] == "application/problem+json"
+
+
+@pytest.mark.parametrize(
+    ("field", "limit"), [("statement", 5000), ("quote", 10000), ("channel_detail", 1000), ("external_id", 300)]
+)
+def test_text_fields_have_length_limits(api: Api, field: str, limit: int) -> None:
+    client = api.as_("analyst")
+    source = make_source(client)
+    body = {"statement": "s", "source_id": source["id"], "channel": "other", "stated_at": "2022-05-14T00:00:00Z"}
+    at_limit = client.post("/v1/claims", json={**body, field: "a" * limit})
+    assert at_limit.status_code == 201, at_limit.text
+    over = client.post("/v1/claims", json={**body, field: "b" * (limit + 1)})
+    assert over.status_code == 422
+    assert field in str(over.json()["errors"])
+
+
+def test_source_name_limit(api: Api) -> None:
+    response = api.as_("analyst").post("/v1/sources", json={"name": "n" * 301, "kind": "other"})
+    assert response.status_code == 422
+
+
+@pytest.mark.parametrize("bad", ["nul\x00byte", "bell\x07", "escape\x1b[31m", "lone \ud800 surrogate", "   "])
+def test_control_characters_and_surrogates_are_422(api: Api, bad: str) -> None:
+    client = api.as_("analyst")
+    source = make_source(client)
+    for body in (
+        {"statement": bad, "source_id": source["id"], "channel": "other", "stated_at": "2022-05-14T00:00:00Z"},
+        {"statement": "ok", "quote": bad, "source_id": source["id"], "channel": "other", "stated_at": "2022-05-14"},
+    ):
+        response = client.post("/v1/claims", content=_escaped_json(body), headers=JSON)
+        assert response.status_code == 422, (bad, response.text)
+    named = client.post("/v1/sources", content=_escaped_json({"name": bad, "kind": "other"}), headers=JSON)
+    assert named.status_code == 422
+
+
+def test_raw_nul_in_json_is_422_not_500(api: Api) -> None:
+    response = api.as_("analyst").post(
+        "/v1/sources", content=b'{"name": "a\\u0000b", "kind": "other"}', headers={"Content-Type": "application/json"}
+    )
+    assert response.status_code == 422
+
+
+def test_names_are_normalised_to_nfc_so_lookalikes_clash(api: Api) -> None:
+    client = api.as_("analyst")
+    composed = "Caf\u00e9 Militaire"
+    decomposed = "Cafe\u0301 Militaire"
+    first = client.post("/v1/sources", json={"name": composed, "kind": "media"})
+    assert first.status_code == 201
+    second = client.post("/v1/sources", json={"name": decomposed, "kind": "media"})
+    assert second.status_code == 409
+    found = client.get("/v1/claims", params={"source": decomposed})
+    assert found.status_code == 200
+
+
+@pytest.mark.parametrize(
+    "value", ["' OR 1=1 --", '"; DROP TABLE claims; --', "%", "_", "\\", "*", "(", "NEAR", "x' UNION SELECT *"]
+)
+def test_metacharacters_in_filters_are_clean_answers(api: Api, value: str) -> None:
+    client = api.as_("analyst")
+    source = make_source(client)
+    make_claim(client, source["id"], places=["Izium"], tags=["shelling"])
+    viewer = api.as_("viewer")
+    for params in ({"place": value}, {"tag": value}, {"q": value}, {"channel": value}, {"source": value}):
+        response = viewer.get("/v1/claims", params=params)
+        assert response.status_code in (200, 422), (params, response.status_code)
+        if response.status_code == 200:
+            assert response.json()["items"] == []
+    assert viewer.get("/v1/sources", params={"q": value}).status_code == 200
+    assert viewer.get("/v1/audit", params={"actor": value}).status_code == 422
+
+
+@pytest.mark.parametrize("limit", ["0", "-1", "501", "abc", "1e3"])
+def test_limit_out_of_range_is_422(api: Api, limit: str) -> None:
+    for path in ("/v1/claims", "/v1/sources", "/v1/audit"):
+        response = api.as_("viewer").get(path, params={"limit": limit})
+        assert response.status_code == 422, (path, limit)
+        assert response.headers["content-type"] == "application/problem+json"
+
+
+def test_malformed_json_and_wrong_types_are_422(api: Api) -> None:
+    client = api.as_("analyst")
+    for content in (b"{", b"[]", b'{"name": 5, "kind": "other"}', b'{"name": "x", "kind": "spaceship"}', b"\xff\xfe"):
+        response = client.post("/v1/sources", content=content, headers={"Content-Type": "application/json"})
+        assert response.status_code == 422, (content, response.status_code)
+    unknown = client.post("/v1/sources", json={"name": "x", "kind": "other", "colour": "red"})
+    assert unknown.status_code == 422
+
+
+def test_bad_ids_in_paths_are_422_or_404(api: Api) -> None:
+    viewer = api.as_("viewer")
+    assert viewer.get("/v1/claims/not-a-uuid").status_code == 422
+    assert viewer.get(f"/v1/claims/{PLACEHOLDER}").status_code == 404
+    assert viewer.get(f"/v1/sources/{PLACEHOLDER}/scorecard").status_code == 404
+
+
+def test_request_id_is_echoed_and_logged_without_keys(api: Api, caplog: pytest.LogCaptureFixture) -> None:
+    logger = logging.getLogger("claimdb.access")
+    logger.propagate = True
+    try:
+        with caplog.at_level(logging.INFO, logger="claimdb.access"):
+            response = api.as_("viewer").get("/v1/sources", headers={"X-Request-ID": "trace-42"})
+            generated = api.as_("viewer").get("/v1/sources")
+    finally:
+        logger.propagate = False
+    assert response.headers["x-request-id"] == "trace-42"
+    assert len(generated.headers["x-request-id"]) == 32
+    records = [record for record in caplog.records if record.name == "claimdb.access"]
+    fields = [record.fields for record in records]  # type: ignore[attr-defined]
+    assert any(entry["request_id"] == "trace-42" and entry["status"] == 200 for entry in fields)
+    secret = api.keys["viewer"].split("_", 2)[2]
+    assert all(
+        secret not in str(entry) and secret not in record.getMessage()
+        for entry, record in zip(fields, records, strict=True)
+    )
+    forged = api.as_("viewer").get("/v1/sources", headers={"X-Request-ID": "bad\nline"})
+    assert forged.headers["x-request-id"] != "bad\nline"
+
+
+def test_backup_copies_a_live_sqlite_database(api: Api, database_url: str, engine_name: str, tmp_path: Path) -> None:
+    from tests.test_cli import run
+
+    client = api.as_("analyst")
+    make_claim(client, make_source(client)["id"])
+    target = tmp_path / "backup.sqlite3"
+    result = run(database_url, "backup", str(target))
+    if engine_name == "postgresql":
+        assert result.returncode == 2
+        assert "pg_dump" in result.stderr
+        return
+    assert result.returncode == 0, result.stderr
+    copy = sqlite3.connect(target)
+    try:
+        assert copy.execute("SELECT count(*) FROM claims").fetchone() == (1,)
+        assert copy.execute("PRAGMA integrity_check").fetchone() == ("ok",)
+    finally:
+        copy.close()
+    verified = run(f"sqlite:///{target}", "verify")
+    assert verified.returncode == 0, verified.stderr
