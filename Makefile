@@ -4,7 +4,7 @@ VENV := .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
 
-.PHONY: run test lint typecheck pytest clean
+.PHONY: run test lint typecheck pytest fuzz clean
 
 $(STAMP): pyproject.toml
 	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
@@ -28,6 +28,10 @@ pytest: $(STAMP)
 	$(BIN)/pytest -q
 
 test: lint typecheck pytest
+
+# A long schemathesis run: many more generated requests per operation than the suite's bounded run.
+fuzz: $(STAMP)
+	CLAIMDB_FUZZ_EXAMPLES=$${CLAIMDB_FUZZ_EXAMPLES:-500} CLAIMDB_FUZZ_RANDOM=1 $(BIN)/pytest -q -s tests/test_fuzz.py
 
 clean:
 	rm -rf $(VENV) claimdb.sqlite3 claimdb.sqlite3-wal claimdb.sqlite3-shm .pytest_cache .mypy_cache .ruff_cache
