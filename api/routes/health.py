@@ -33,3 +33,9 @@ def health(request: Request) -> Any:
             f"The database is at migration {revision}, not {expected}: run `claimdb migrate`.",
         )
     return JSONResponse({"status": "ok", "database": database.dialect, "migration": revision})
+
+
+@router.get("/health/live")
+def live() -> dict[str, str]:
+    """The process answers; the database is not consulted (also the load benchmark's baseline)."""
+    return {"status": "ok"}

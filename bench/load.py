@@ -1,0 +1,201 @@
+"""Mixed load against a running claimdb server, with a no-database baseline measured in the same run.
+
+    python bench/load.py --url http://127.0.0.1:8000 --key <admin or reviewer key> [--seconds 60] [--clients 32]
+
+The workload: 70% by-source list reads (pages of 50), 20% claim posts (each writes its ledger event), 10%
+status changes with If-Match (a 412 from a lost race is counted apart, never as an error). The baseline is
+`GET /health/live` of the same server under the same load. The key must be a reviewer's or an admin's.
+It prints requests/s and p50/p99 per operation, the error count, the ratios to the baseline and the
+ledger verification after the run.
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import random
+import statistics
+import time
+from collections import defaultdict
+from dataclasses import dataclass, field
+
+import httpx
+
+SOURCES = 20
+SEED_CLAIMS_PER_SOURCE = 60
+
+
+@dataclass
+class Tally:
+    latencies: dict[str, list[float]] = field(default_factory=lambda: defaultdict(list))
+    errors: dict[str, int] = field(default_factory=lambda: defaultdict(int))
+    lost_races: int = 0
+    error_samples: list[str] = field(default_factory=list)
+
+    def record(self, operation: str, seconds: float) -> None:
+        self.latencies[operation].append(seconds)
+
+    def error(self, operation: str, detail: str) -> None:
+        self.errors[operation] += 1
+        if len(self.error_samples) < 5:
+            self.error_samples.append(f"{operation}: {detail[:300]}")
+
+
+def percentile(values: list[float], fraction: float) -> float:
+    ordered = sorted(values)
+    return ordered[min(len(ordered) - 1, round(fraction * (len(ordered) - 1)))]
+
+
+async def seed(client: httpx.AsyncClient) -> tuple[list[str], list[str]]:
+    """Sources with some claims each, so reads return full pages; returns source ids and claim ids."""
+    run = f"{time.time():.0f}"
+    source_ids, claim_ids = [], []
+    for index in range(SOURCES):
+        response = await client.post("/v1/sources", json={"name": f"Load source {run}-{index}", "kind": "military"})
+        response.raise_for_status()
+        source_ids.append(response.json()["id"])
+    for source_id in source_ids:
+        for index in range(SEED_CLAIMS_PER_SOURCE):
+            response = await client.post("/v1/claims", json=claim_body(source_id, index))
+            response.raise_for_status()
+            claim_ids.append(response.json()["id"])
+    return source_ids, claim_ids
+
+
+def claim_body(source_id: str, index: int) -> dict[str, object]:
+    return {
+        "statement": f"Artillery fire reported near Izium, report {index}.",
+        "quote": "the enemy retreats in some directions",
+        "source_id": source_id,
+        "channel": "telegram",
+        "stated_at": f"2022-05-{1 + index % 28:02d}T{index % 24:02d}:00:00Z",
+        "places": ["Izium", "Kharkiv"],
+        "tags": ["shelling"],
+    }
+
+
+async def client_loop(
+    client: httpx.AsyncClient, deadline: float, tally: Tally, mixed: bool, sources: list[str], claims: list[str]
+) -> None:
+    rng = random.Random()
+    while time.perf_counter() < deadline:
+        if not mixed:
+            operation, method, path, kwargs = "baseline", "GET", "/health/live", {}
+        else:
+            roll = rng.random()
+            if roll < 0.7:
+                operation = "read by source"
+                method, path = "GET", "/v1/claims"
+                kwargs = {"params": {"source": rng.choice(sources), "limit": 50}}
+            elif roll < 0.9:
+                operation = "post claim"
+                method, path = "POST", "/v1/claims"
+                kwargs = {"json": claim_body(rng.choice(sources), rng.randrange(1000))}
+            else:
+                operation = "status change"
+                await status_change(client, rng.choice(claims), tally)
+                continue
+        started = time.perf_counter()
+        try:
+            response = await client.request(method, path, **kwargs)
+        except httpx.HTTPError as error:
+            tally.error(operation, repr(error))
+            continue
+        elapsed = time.perf_counter() - started
+        if response.status_code >= 400:
+            tally.error(operation, f"{response.status_code} {response.text}")
+        else:
+            tally.record(operation, elapsed)
+            if operation == "post claim":
+                claims.append(response.json()["id"])
+
+
+async def status_change(client: httpx.AsyncClient, claim_id: str, tally: Tally) -> None:
+    """Read the ETag, then move the claim one step; a 412 means another client moved it first."""
+    started = time.perf_counter()
+    try:
+        current = await client.get(f"/v1/claims/{claim_id}")
+        status = current.json()["status"]
+        target = {"claimed": "under_review", "under_review": "unverifiable", "unverifiable": "under_review"}.get(
+            status, "under_review"
+        )
+        response = await client.post(
+            f"/v1/claims/{claim_id}/status",
+            json={"status": target, "rationale": "load test"},
+            headers={"If-Match": current.headers["ETag"]},
+        )
+    except httpx.HTTPError as error:
+        tally.error("status change", repr(error))
+        return
+    elapsed = time.perf_counter() - started
+    if response.status_code == 412:
+        tally.lost_races += 1
+    elif response.status_code >= 400:
+        tally.error("status change", f"{response.status_code} {response.text}")
+    else:
+        tally.record("status change", elapsed)
+
+
+async def phase(
+    url: str, key: str, seconds: float, clients: int, mixed: bool, sources: list[str], claims: list[str]
+) -> tuple[Tally, float]:
+    tally = Tally()
+    limits = httpx.Limits(max_connections=clients, max_keepalive_connections=clients)
+    headers = {"Authorization": f"Bearer {key}"}
+    async with httpx.AsyncClient(base_url=url, headers=headers, limits=limits, timeout=30) as client:
+        started = time.perf_counter()
+        deadline = started + seconds
+        await asyncio.gather(*(client_loop(client, deadline, tally, mixed, sources, claims) for _ in range(clients)))
+        return tally, time.perf_counter() - started
+
+
+def report(name: str, tally: Tally, elapsed: float) -> dict[str, float]:
+    rates = {}
+    for operation, values in sorted(tally.latencies.items()):
+        rate = len(values) / elapsed
+        rates[operation] = rate
+        print(
+            f"  {name:<9} {operation:<15} {rate:8.1f} req/s   p50 {statistics.median(values) * 1000:7.1f} ms   "
+            f"p99 {percentile(values, 0.99) * 1000:7.1f} ms   n={len(values)}"
+        )
+    return rates
+
+
+async def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("--url", default="http://127.0.0.1:8000")
+    parser.add_argument("--key", required=True, help="a reviewer's or an admin's API key")
+    parser.add_argument("--seconds", type=float, default=60)
+    parser.add_argument("--baseline-seconds", type=float, default=None, help="default: the same as --seconds")
+    parser.add_argument("--clients", type=int, default=32)
+    args = parser.parse_args()
+
+    async with httpx.AsyncClient(base_url=args.url, headers={"Authorization": f"Bearer {args.key}"}) as client:
+        sources, claims = await seed(client)
+    print(f"seeded {len(sources)} sources and {len(claims)} claims; {args.clients} clients")
+
+    baseline, baseline_elapsed = await phase(
+        args.url, args.key, args.baseline_seconds or args.seconds, args.clients, False, sources, claims
+    )
+    mixed, mixed_elapsed = await phase(args.url, args.key, args.seconds, args.clients, True, sources, claims)
+    print("results:")
+    base_rates = report("baseline", baseline, baseline_elapsed)
+    mixed_rates = report("mixed", mixed, mixed_elapsed)
+    total = sum(len(values) for values in mixed.latencies.values()) / mixed_elapsed
+    print(f"  mixed total {total:.1f} req/s; baseline {base_rates.get('baseline', 0):.1f} req/s")
+    base = base_rates.get("baseline", 0) or 1
+    # An operation's rate as if the server did only that: its share of the mix scaled up.
+    for operation, share in (("read by source", 0.7), ("post claim", 0.2)):
+        standalone = mixed_rates.get(operation, 0) / share
+        print(f"  {operation}: {standalone:.1f} req/s at its share of the mix = {standalone / base:.1%} of baseline")
+    errors = sum(mixed.errors.values()) + sum(baseline.errors.values())
+    print(f"  errors: {errors} {dict(mixed.errors)}; lost races (412): {mixed.lost_races}")
+    for sample in mixed.error_samples + baseline.error_samples:
+        print(f"    {sample}")
+    async with httpx.AsyncClient(base_url=args.url, headers={"Authorization": f"Bearer {args.key}"}) as client:
+        verdict = (await client.get("/v1/audit/verify", timeout=600)).json()
+    print(f"  ledger after the run: {verdict}")
+
+
+if __name__ == "__main__":
+    asyncio.run(main())
