@@ -29,6 +29,7 @@ from api.migrate import upgrade
 from api.services.auth import create_key
 from api.settings import Settings
 from models.vocabulary import Role
+from tests.server import ServerProcess
 
 POSTGRES_ADMIN_URL = os.environ.get(
     "CLAIMDB_TEST_POSTGRES_URL", "postgresql+psycopg://postgres@127.0.0.1:5432/postgres"
@@ -161,3 +162,14 @@ def keys(database: Database) -> dict[str, str]:
 def api(app: Any, keys: dict[str, str]) -> Iterator[Api]:
     with TestClient(app, raise_server_exceptions=False) as client:
         yield Api(client, keys)
+
+
+@pytest.fixture
+def server(database_url: str, keys: dict[str, str], tmp_path: Path) -> Iterator[ServerProcess]:
+    """`claimdb serve` in a subprocess on this test's database, healthy before the test starts."""
+    process = ServerProcess(database_url, tmp_path / "server.log", keys)
+    process.start()
+    try:
+        yield process
+    finally:
+        process.stop()

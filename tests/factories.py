@@ -38,3 +38,41 @@ def move(client: httpx.Client, claim: dict[str, Any], status: str, **fields: Any
         json={"status": status, "rationale": f"moving to {status}", **fields},
         headers={"If-Match": current.headers["ETag"]},
     )
+
+
+def make_document(client: httpx.Client, **fields: Any) -> dict[str, Any]:
+    number = next(_sequence)
+    body = {"title": f"Report number {number}", "url": f"https://example.org/report/{number}", **fields}
+    response = client.post("/v1/documents", json=body)
+    assert response.status_code == 201, response.text
+    return dict(response.json())
+
+
+def add_evidence(
+    client: httpx.Client, claim: dict[str, Any], provider_id: str, stance: str = "supports", **fields: Any
+) -> dict[str, Any]:
+    """POST an evidence item provided by `provider_id` (whose party decides whether it is independent)."""
+    body = {
+        "stance": stance,
+        "kind": "document",
+        "url": f"https://example.org/evidence/{next(_sequence)}",
+        "provided_by_source_id": provider_id,
+        **fields,
+    }
+    response = client.post(f"/v1/claims/{claim['id']}/evidence", json=body)
+    assert response.status_code == 201, response.text
+    return dict(response.json())
+
+
+def amend(client: httpx.Client, claim: dict[str, Any], **fields: Any) -> httpx.Response:
+    """PATCH a claim with its current version as If-Match."""
+    current = client.get(f"/v1/claims/{claim['id']}")
+    return client.patch(f"/v1/claims/{claim['id']}", json=fields, headers={"If-Match": current.headers["ETag"]})
+
+
+def events_of(client: httpx.Client, claim_id: str, event_type: str | None = None) -> list[dict[str, Any]]:
+    """The claim's ledger events (optionally of one type), oldest first, from /v1/audit."""
+    params = {"claim": claim_id, "limit": 500, **({"type": event_type} if event_type else {})}
+    response = client.get("/v1/audit", params=params)
+    assert response.status_code == 200, response.text
+    return list(response.json()["items"])

@@ -4,28 +4,15 @@ from __future__ import annotations
 
 import threading
 import time
-from collections.abc import Iterator
-from pathlib import Path
 from typing import Any
 
 import httpx
-import pytest
 from sqlalchemy import text
 
 from api.database import Database
 from tests.server import ServerProcess
 
 WRITERS = 4
-
-
-@pytest.fixture
-def server(database_url: str, keys: dict[str, str], tmp_path: Path) -> Iterator[ServerProcess]:
-    process = ServerProcess(database_url, tmp_path / "server.log", keys)
-    process.start()
-    try:
-        yield process
-    finally:
-        process.stop()
 
 
 def _writer(server: ServerProcess, source_id: str, stop: threading.Event, acknowledged: list[dict[str, Any]]) -> None:
