@@ -22,7 +22,9 @@ from fastapi.testclient import TestClient
 from sqlalchemy import create_engine, text
 from sqlalchemy.engine import make_url
 from sqlalchemy.exc import OperationalError
+from sqlalchemy.pool import NullPool
 
+import models
 from api.app import create_app
 from api.database import Database
 from api.migrate import upgrade
@@ -82,20 +84,57 @@ def engine_name(request: pytest.FixtureRequest) -> str:
     return str(request.param)
 
 
+@pytest.fixture(scope="session")
+def postgres_shared(postgres_template: str) -> Iterator[str]:
+    """One migrated PostgreSQL database per test process, emptied before each test that uses it."""
+    name = f"claimdb_test_{os.getpid()}"
+    engine = _postgres_admin_engine()
+    with engine.connect() as connection:
+        connection.execute(text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
+        connection.execute(text(f'CREATE DATABASE "{name}" TEMPLATE "{postgres_template}"'))
+    yield _postgres_url(name)
+    with engine.connect() as connection:
+        connection.execute(text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
+    engine.dispose()
+
+
+def _empty_postgres(url: str) -> None:
+    """Remove every row, the ledger's included, as a superuser bypassing the append-only triggers.
+
+    Creating a database per test from the template costs a checkpoint each time; emptying one is far
+    cheaper. Tests that change the schema itself (drop a trigger, downgrade) ask for `fresh_database`.
+    """
+    tables = ", ".join(table.name for table in models.Base.metadata.sorted_tables)
+    engine = create_engine(url, isolation_level="AUTOCOMMIT", poolclass=NullPool)
+    try:
+        with engine.connect() as connection:
+            connection.execute(text("SET session_replication_role = replica"))
+            connection.execute(text(f"TRUNCATE {tables}"))
+            connection.execute(text("SET session_replication_role = origin"))
+    finally:
+        engine.dispose()
+
+
 @pytest.fixture
 def database_url(engine_name: str, request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[str]:
-    """A fresh, migrated, empty database for one test."""
+    """A migrated, empty database for one test: a copy of the template file on SQLite; on PostgreSQL the
+    process's shared database emptied, or a new one from the template for tests marked `fresh_database`."""
     if engine_name == "sqlite":
         template: Path = request.getfixturevalue("sqlite_template")
         path = tmp_path / "claimdb.sqlite3"
         shutil.copyfile(template, path)
         yield f"sqlite:///{path}"
         return
+    if request.node.get_closest_marker("fresh_database") is None:
+        shared: str = request.getfixturevalue("postgres_shared")
+        _empty_postgres(shared)
+        yield shared
+        return
     template_name: str = request.getfixturevalue("postgres_template")
     name = f"claimdb_test_{os.getpid()}_{next(_counter)}"
     engine = _postgres_admin_engine()
     with engine.connect() as connection:
-        connection.execute(text(f'CREATE DATABASE "{name}" TEMPLATE "{template_name}" STRATEGY FILE_COPY'))
+        connection.execute(text(f'CREATE DATABASE "{name}" TEMPLATE "{template_name}"'))
     try:
         yield _postgres_url(name)
     finally:

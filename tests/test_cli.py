@@ -7,6 +7,7 @@ import subprocess
 import sys
 from pathlib import Path
 
+import pytest
 from sqlalchemy import text
 
 from api.database import Database
@@ -67,6 +68,7 @@ def test_demo_loads_once_and_prints_a_key_per_role(database_url: str, api: Api) 
     assert len(claims.json()["items"]) == 14
 
 
+@pytest.mark.fresh_database
 def test_verify_exits_nonzero_on_a_broken_chain(database_url: str, database: Database, api: Api) -> None:
     assert run(database_url, "demo").returncode == 0
     ok = run(database_url, "verify")

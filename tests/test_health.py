@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import pytest
 from sqlalchemy import text
 
 from api.database import Database
@@ -14,6 +15,7 @@ def test_health_is_ok_on_a_migrated_database(api: Api, engine_name: str) -> None
     assert response.json()["database"] == engine_name
 
 
+@pytest.mark.fresh_database
 def test_health_is_503_when_not_at_head(api: Api, database: Database) -> None:
     with database.write_engine.begin() as connection:
         connection.execute(text("UPDATE alembic_version SET version_num = 'old'"))

@@ -64,6 +64,7 @@ def _drop_update_guard(database: Database) -> None:
             connection.execute(text("DROP TRIGGER events_refuse_change ON events"))
 
 
+@pytest.mark.fresh_database
 def test_verify_names_the_first_tampered_row(api: Api, database: Database) -> None:
     _some_events(api)
     client = api.as_("viewer")
@@ -79,6 +80,7 @@ def test_verify_names_the_first_tampered_row(api: Api, database: Database) -> No
     assert "hash" in verdict["reason"]
 
 
+@pytest.mark.fresh_database
 def test_verify_detects_a_relinked_chain(api: Api, database: Database) -> None:
     _some_events(api)
     _drop_update_guard(database)

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import pytest
 from alembic.autogenerate import compare_metadata
 from alembic.runtime.migration import MigrationContext
 from alembic.script import ScriptDirectory
@@ -21,6 +22,7 @@ def _tables(url: str) -> set[str]:
         engine.dispose()
 
 
+@pytest.mark.fresh_database
 def test_upgrade_downgrade_upgrade_round_trip(database_url: str) -> None:
     expected = set(models.Base.metadata.tables)
     assert _tables(database_url) == expected
