@@ -1,0 +1,73 @@
+"""Extraction shapes: the pasted text in, candidate claims out (each one ready to become a `ClaimIn`)."""
+
+from __future__ import annotations
+
+import uuid
+from datetime import date, datetime
+from typing import Annotated
+
+from pydantic import AfterValidator, BaseModel, Field, StringConstraints
+
+from api.schemas.common import InputModel, Name, Url, clean_text
+from models.vocabulary import Channel, Precision
+
+# Longer texts are refused (422): a long report is some 3,000 words, about 20,000 characters.
+MAX_TEXT_LENGTH = 100_000
+
+
+def _checked_text(value: str) -> str:
+    """Refuse blank text and control characters, but keep the text as sent: spans index it exactly."""
+    clean_text(value)
+    return value
+
+
+ArticleText = Annotated[str, StringConstraints(min_length=1, max_length=MAX_TEXT_LENGTH), AfterValidator(_checked_text)]
+
+
+class ExtractIn(InputModel):
+    """A report's text to read for claims, and what resolves its relative dates."""
+
+    text: ArticleText = Field(description=f"The report's text, up to {MAX_TEXT_LENGTH:,} characters.")
+    published_at: date | datetime | None = Field(
+        default=None, description="When the report was published: resolves 'Saturday' and 'May 10'."
+    )
+    outlet: Name | None = Field(default=None, description="The outlet that published it; never listed in `via`.")
+    url: Url | None = Field(default=None, description="Where the report was read (kept for the client; unused).")
+
+
+class CandidateRef(BaseModel):
+    """A party by name, with the id of the recorded source it matched (null when none did)."""
+
+    name: str
+    source_id: uuid.UUID | None
+
+
+class CandidateSpeaker(BaseModel):
+    """The person who voiced the statement, with their role as the report gives it."""
+
+    name: str
+    role: str | None
+    source_id: uuid.UUID | None = Field(description="The recorded source for this person, if any.")
+
+
+class CandidateOut(BaseModel):
+    """A proposed claim; nothing is stored until it is sent to `POST /v1/claims`."""
+
+    statement: str
+    quote: str | None
+    source: CandidateRef
+    speaker: CandidateSpeaker | None
+    via: list[CandidateRef]
+    channel: Channel
+    channel_detail: str | None
+    stated_at: datetime | None
+    stated_at_precision: Precision | None
+    places: list[str]
+    hedged: bool
+    span: tuple[int, int] = Field(description="[start, end) of the statement in `text`, in code points.")
+
+
+class ExtractOut(BaseModel):
+    """The candidates in the order of the text."""
+
+    candidates: list[CandidateOut]
