@@ -11,8 +11,9 @@ from api.database import Database
 from api.errors import install_error_handlers
 from api.migrate import head_revision
 from api.observability import BodyLimitMiddleware, RequestContextMiddleware
-from api.routes import audit, claims, documents, health, sources
+from api.routes import audit, claims, documents, exchange, extract, health, sources
 from api.settings import Settings, get_settings
+from api.web import install_web
 
 DESCRIPTION = """Who said what, where, when and through whom — kept apart from what was confirmed.
 
@@ -45,8 +46,9 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     install_error_handlers(app)
 
     v1 = APIRouter(prefix="/v1")
-    for module in (sources, documents, claims, audit):
+    for module in (sources, documents, claims, audit, exchange, extract):
         v1.include_router(module.router)
     app.include_router(v1)
     app.include_router(health.router)
+    install_web(app, settings)
     return app

@@ -8,7 +8,7 @@ import sys
 from api.database import Database
 from api.errors import DomainError
 from api.settings import get_settings
-from models.vocabulary import Role
+from models.vocabulary import Role, Status
 
 
 def _database() -> Database:
@@ -132,6 +132,106 @@ def cmd_backup(args: argparse.Namespace) -> int:
     return 0
 
 
+def cmd_import(args: argparse.Namespace) -> int:
+    import os
+    import shutil
+    import tempfile
+
+    from api.errors import InvalidInput
+    from api.progress import ProgressReporter
+    from api.services import exchange
+
+    with tempfile.TemporaryFile() if args.file == "-" else open(args.file, "rb") as stream:
+        if args.file == "-":
+            # The import reads its input twice (check, then write): standard input is spooled to disk first.
+            shutil.copyfileobj(sys.stdin.buffer, stream)
+            stream.seek(0)
+        progress = ProgressReporter(os.fstat(stream.fileno()).st_size, sys.stderr)
+        database = _database()
+        try:
+            with database.transaction() as session:
+                summary = exchange.import_claims(session, None, stream, progress)
+        except InvalidInput as error:
+            progress.close()
+            print(f"claimdb: {error.detail}", file=sys.stderr)
+            for item in error.extra.get("errors", []):
+                print(f"  line {item['line']}: {item['reason']}", file=sys.stderr)
+            return 2
+        finally:
+            database.dispose()
+        progress.close()
+    print(
+        f"imported: {summary.created} created, {summary.unchanged} unchanged "
+        f"({summary.sources_created} sources and {summary.documents_created} documents created)"
+    )
+    return 0
+
+
+def cmd_export(args: argparse.Namespace) -> int:
+    import contextlib
+
+    from api.services import claims, exchange
+
+    settings = get_settings()
+    query = claims.ClaimQuery(
+        sources=args.source,
+        include_children=args.include_children,
+        statuses=[Status(value) for value in args.status],
+        stated_from=claims.parse_time_bound(args.stated_from, "--stated-from"),
+        stated_to=claims.parse_time_bound(args.stated_to, "--stated-to", end_of_day=True),
+    )
+    publisher = exchange.Publisher(settings.publisher_name, settings.public_base_url)
+    database = _database()
+    with database.transaction(write=False) as session:
+        exchange.check_export(session, query, settings.secret_key)
+    # A session of its own: the export reads every page from one snapshot, which is set before its first query.
+    with (
+        database.transaction(write=False) as session,
+        open(args.output, "wb") if args.output else contextlib.nullcontext(sys.stdout.buffer) as out,
+    ):
+        for chunk in exchange.export_chunks(
+            session, query, exchange.ExportFormat(args.format), publisher, settings.secret_key
+        ):
+            out.write(chunk)
+    database.dispose()
+    return 0
+
+
+def cmd_extract(args: argparse.Namespace) -> int:
+    """Print the candidate claims found in a text file, as POST /v1/extract answers them."""
+    import os
+
+    from pydantic import ValidationError
+    from sqlalchemy.exc import SQLAlchemyError
+
+    from api.schemas.extract import ExtractIn, ExtractOut
+    from api.services import extraction
+
+    with open(args.file, encoding="utf-8") as stream:
+        text = stream.read()
+    try:
+        body = ExtractIn(text=text, published_at=args.published_at, outlet=args.outlet)
+    except ValidationError as error:
+        print(f"claimdb: {error.errors()[0]['loc'][0]}: {error.errors()[0]['msg']}", file=sys.stderr)
+        return 2
+    database = _database()
+    database_file = database.url.database if database.is_sqlite else None
+    try:
+        if database_file and not os.path.exists(database_file):
+            raise FileNotFoundError(database_file)  # connecting would create an empty database file
+        with database.transaction(write=False) as session:
+            candidates = extraction.extract(session, body.text, published_at=body.published_at, outlet=body.outlet)
+    except (SQLAlchemyError, FileNotFoundError):
+        # No database yet (or not migrated): the names simply match no recorded source.
+        print("claimdb: no migrated database; source_id is null throughout", file=sys.stderr)
+        found = extraction.extract_candidates(text, published_at=body.published_at, outlet=body.outlet)
+        candidates = [candidate.as_dict() for candidate in found]
+    finally:
+        database.dispose()
+    print(ExtractOut.model_validate({"candidates": candidates}).model_dump_json(indent=2))
+    return 0
+
+
 def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(prog="claimdb", description=__doc__)
     commands = parser.add_subparsers(dest="command", required=True)
@@ -148,10 +248,30 @@ def build_parser() -> argparse.ArgumentParser:
     commands.add_parser("verify", help="check the ledger's hash chain; exit 1 if broken").set_defaults(
         handler=cmd_verify
     )
+    extract = commands.add_parser("extract", help="print the candidate claims found in a text file, as JSON")
+    extract.add_argument("file")
+    extract.add_argument("--published-at", default=None, help="publication date (or time), e.g. 2022-05-14")
+    extract.add_argument("--outlet", default=None, help="the outlet that published it")
+    extract.set_defaults(handler=cmd_extract)
 
     backup = commands.add_parser("backup", help="copy a live SQLite database consistently (online backup API)")
     backup.add_argument("path")
     backup.set_defaults(handler=cmd_backup)
+
+    importing = commands.add_parser(
+        "import", help="import claims from NDJSON (FILE or - for stdin), all or nothing; see POST /v1/import"
+    )
+    importing.add_argument("file")
+    importing.set_defaults(handler=cmd_import)
+    export = commands.add_parser("export", help="export claims as NDJSON (re-importable), CSV or ClaimReview")
+    export.add_argument("--format", choices=["ndjson", "csv", "claimreview"], default="ndjson")
+    export.add_argument("--output", "-o", help="file to write (default: standard output)")
+    export.add_argument("--source", action="append", default=[], help="source id, name or alias; repeatable")
+    export.add_argument("--include-children", action="store_true")
+    export.add_argument("--status", action="append", default=[], choices=[status.value for status in Status])
+    export.add_argument("--stated-from")
+    export.add_argument("--stated-to")
+    export.set_defaults(handler=cmd_export)
 
     key = commands.add_parser("key", help="manage API keys").add_subparsers(dest="key_command", required=True)
     create = key.add_parser("create", help="create a key (and its actor if new); prints the key last")

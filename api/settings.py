@@ -24,8 +24,14 @@ class Settings(BaseSettings):
     # How long SQLite waits for a lock before giving up, in milliseconds.
     sqlite_busy_timeout_ms: int = 30_000
     log_level: str = "info"
+    # The organisation named as author of ClaimReview exports.
+    publisher_name: str = "claimdb"
+    # Where this claimdb is reached publicly: stable claim URLs in exports are built from it.
+    public_base_url: str = "http://127.0.0.1:8000"
     # Largest request body accepted (bytes); larger ones are refused with 413 before they are parsed.
     max_body_bytes: int = 1024 * 1024
+    # How long a desk sign-in lasts (seconds) before the analyst must paste the key again.
+    session_max_age_seconds: int = 12 * 60 * 60
     # Largest NDJSON body POST /v1/import accepts (bytes).
     max_import_bytes: int = 64 * 1024 * 1024
 

@@ -83,6 +83,10 @@ def _to_payload(state: dict[str, Any]) -> dict[str, Any]:
     return payload
 
 
+# Public names for the bulk import (api/services/exchange.py), which writes the same `claim.imported` payloads.
+to_payload = _to_payload
+
+
 def _from_payload(payload: dict[str, Any]) -> dict[str, Any]:
     state: dict[str, Any] = {}
     for name, value in payload.items():
@@ -222,7 +226,10 @@ def _historic_states(session: Session, claim_ids: list[uuid.UUID], as_of: dateti
                 "id": claim_id,
                 **_from_payload(payload["claim"]),
                 "status": to_status,
-                "status_changed_at": at,
+                # An import keeps the time the status was set where the claim came from.
+                "status_changed_at": datetime.fromisoformat(payload["status_changed_at"])
+                if payload.get("status_changed_at")
+                else at,
                 "version": 1,
                 "created_by_id": actor_id
                 if event_type == "claim.created"

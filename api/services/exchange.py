@@ -1,0 +1,1000 @@
+"""Claims in and out: NDJSON import, streamed export (NDJSON, CSV) and schema.org ClaimReview.
+
+Import is all-or-nothing and reads a seekable byte stream twice, inside one write transaction that holds
+the ledger lock from the start:
+
+1. check: parse and validate every line, resolve its sources (by name or alias) and document (by URL)
+   against the database and the rest of the file, find external_ids already in the database (those lines
+   are left unchanged) or repeated in the file. Up to 100 bad lines are reported; any bad line rejects the
+   batch before a single row is written.
+2. write: read the lines again and insert the claims, their places, tags and intermediaries, the new
+   sources and documents, and one event each, with Core bulk inserts; the events' hash chain is computed
+   here, in order, by `ledger.append_many`.
+
+Memory does not grow with the file: lines are handled in chunks, and what is kept from one chunk to the
+next is a bitmap of unchanged lines and the sources and documents named. External ids go to a temporary
+table, where the database finds the repeats.
+
+Export pages through the same query as `GET /v1/claims` (keyset, never OFFSET) and yields one chunk per
+page, so an export of any size is never built in memory.
+"""
+
+from __future__ import annotations
+
+import codecs
+import csv
+import functools
+import hashlib
+import io
+import tempfile
+import uuid
+from collections.abc import AsyncIterator, Iterable, Iterator
+from contextlib import contextmanager
+from dataclasses import dataclass, field, replace
+from datetime import UTC, datetime
+from enum import StrEnum
+from typing import IO, Any, Protocol
+
+import orjson
+from pydantic import ValidationError
+from sqlalchemy import Column, Index, Integer, MetaData, String, Table, func, select, text
+from sqlalchemy.orm import Session
+
+from api.errors import InvalidInput, NotFound, PayloadTooLarge
+from api.schemas.exchange import ClaimLine, DocumentRefIn, SourceRefIn
+from api.services import bulk, claims, ledger, sources
+from api.services.auth import Principal, require_role
+from models import Claim, ClaimPlace, ClaimTag, ClaimVia, Document, Source, SourceName
+from models.vocabulary import REVIEWED_STATUSES, Reliability, Role, SourceKind, Status
+
+MAX_ERRORS = 100
+# Bad lines remembered for the report; the report lists the first MAX_ERRORS of them by line number.
+_ERRORS_KEPT = 10 * MAX_ERRORS
+MAX_LINE_BYTES = 1024 * 1024
+CHUNK_LINES = 2000
+# Keys per IN (...) lookup: well under SQLite's and PostgreSQL's limits on bound parameters.
+_LOOKUP_BATCH = 5000
+# An upload is kept in memory up to this size and spooled to a temporary file beyond it.
+_SPOOL_IN_MEMORY = 8 * 1024 * 1024
+IMPORT_PAGE_CACHE_KIB = 64 * 1024
+# Each line's external_id, for the database to find repeats in; private to the import's connection and
+# transaction (PostgreSQL drops it at commit, the import drops it on SQLite).
+_KEYS = Table(
+    "claimdb_import_keys",
+    MetaData(),
+    Column("external_id", String(300), nullable=False),
+    Column("line", Integer, nullable=False),
+    Index("claimdb_import_keys_external_id", "external_id"),
+    prefixes=["TEMPORARY"],
+    postgresql_on_commit="DROP",
+)
+
+EXPORT_PAGE = 1000
+
+
+# Names repeat from line to line (a few sources, many claims): their keys are worth remembering, within a bound.
+name_key = functools.lru_cache(maxsize=65536)(sources.name_key)
+
+
+def _table(model: Any) -> Table:
+    table: Table = model.__table__
+    return table
+
+
+# ---- import -----------------------------------------------------------------------------------------
+
+
+class ImportProgress(Protocol):
+    """Told after each chunk: the phase (`checking`, `writing`), lines read so far, bytes read so far."""
+
+    def __call__(self, phase: str, lines: int, done_bytes: int) -> None: ...
+
+
+@dataclass
+class ImportSummary:
+    created: int = 0
+    unchanged: int = 0
+    sources_created: int = 0
+    documents_created: int = 0
+
+
+@dataclass
+class _NewSource:
+    name: str
+    kind: str
+    aliases: list[str]
+    reliability: str
+    line: int
+    id: uuid.UUID | None = None
+
+
+@dataclass
+class _NewDocument:
+    url: str
+    title: str
+    line: int
+    id: uuid.UUID | None = None
+
+
+@dataclass
+class _RawLine:
+    number: int
+    text: bytes | None  # None when the line is longer than MAX_LINE_BYTES
+    complete: bool  # ends with a newline
+
+
+def _read_lines(stream: IO[bytes]) -> Iterator[_RawLine]:
+    """The stream's lines, numbered from 1, never holding more than one bounded line in memory."""
+    number = 0
+    while True:
+        raw = stream.readline(MAX_LINE_BYTES + 1)
+        if not raw:
+            return
+        number += 1
+        if len(raw) > MAX_LINE_BYTES:
+            # Skip the rest of an overlong line in bounded pieces rather than reading it whole.
+            while not raw.endswith(b"\n"):
+                raw = stream.readline(MAX_LINE_BYTES)
+                if not raw:
+                    break
+            yield _RawLine(number, None, True)
+            continue
+        if number == 1 and raw.startswith(codecs.BOM_UTF8):
+            raw = raw[len(codecs.BOM_UTF8) :]
+        yield _RawLine(number, raw, raw.endswith(b"\n"))
+
+
+def _json_kind(value: Any) -> str:
+    if isinstance(value, list):
+        return "an array"
+    if isinstance(value, str):
+        return "a string"
+    if value is None:
+        return "null"
+    return "a number" if isinstance(value, int | float) and not isinstance(value, bool) else "a boolean"
+
+
+def _describe_validation(error: ValidationError) -> str:
+    parts = []
+    for item in error.errors(include_url=False)[:3]:
+        where = ".".join(str(part) for part in item["loc"])
+        message = item["msg"]
+        given = item.get("input")
+        if item["type"] == "enum" and isinstance(given, str) and len(given) <= 60:
+            message += f" (got {given!r})"
+        parts.append(f"{where}: {message}" if where else message)
+    if error.error_count() > 3:
+        parts.append(f"and {error.error_count() - 3} more")
+    return "; ".join(parts)
+
+
+def _parse(raw: _RawLine) -> tuple[ClaimLine | None, str]:
+    """The line as a valid `ClaimLine`, or None and the reason it is not one."""
+    if raw.text is None:
+        return None, f"the line is longer than {MAX_LINE_BYTES:,} bytes"
+    try:
+        data = orjson.loads(raw.text)
+    except orjson.JSONDecodeError as error:
+        if not raw.complete or "unexpected end" in str(error).lower():
+            return None, "truncated: the line ends before its JSON object does"
+        return None, f"not JSON: {error}"
+    if not isinstance(data, dict):
+        return None, f"expected a JSON object, found {_json_kind(data)}"
+    try:
+        return ClaimLine.model_validate(data), ""
+    except ValidationError as error:
+        return None, _describe_validation(error)
+
+
+def _is_blank(raw: _RawLine) -> bool:
+    return raw.text is not None and not raw.text.strip()
+
+
+def line_external_id(line: ClaimLine) -> str:
+    """The line's external_id; else its exported id; else one derived from what was said, by whom, when.
+
+    Deriving one for minimal lines is what lets the same file be imported twice without creating twice.
+    """
+    if line.external_id:
+        return line.external_id
+    if line.id is not None:
+        return str(line.id)
+    identity = [
+        line.statement,
+        line.quote,
+        name_key(line.source.name),
+        name_key(line.speaker.name) if line.speaker else None,
+        line.channel.value,
+        line.stated_at.astimezone(UTC).isoformat(),
+    ]
+    return "sha256:" + hashlib.sha256(orjson.dumps(identity)).hexdigest()
+
+
+def _source_refs(line: ClaimLine) -> Iterator[tuple[str, SourceRefIn]]:
+    yield "source", line.source
+    if line.speaker is not None:
+        yield "speaker", line.speaker
+    for index, ref in enumerate(line.via):
+        yield f"via.{index}", ref
+
+
+def _batches(values: list[str]) -> Iterator[list[str]]:
+    for start in range(0, len(values), _LOOKUP_BATCH):
+        yield values[start : start + _LOOKUP_BATCH]
+
+
+class _Import:
+    """One import job: its transaction's clock, what it has learnt about the file, and its counts."""
+
+    def __init__(self, session: Session, actor_id: uuid.UUID | None, progress: ImportProgress | None) -> None:
+        self.session = session
+        self.actor_id = actor_id
+        self.progress = progress
+        # Taking the clock takes the ledger lock: nothing the checks read can change before the writes.
+        self.now = ledger.clock(session)
+        self.summary = ImportSummary()
+        self.errors: dict[int, list[str]] = {}
+        self.bad_lines = 0
+        # A name key (NFC, case-folded) → the existing source it names, or None once looked up and not found.
+        self.source_ids: dict[str, uuid.UUID | None] = {}
+        self.new_sources: dict[str, _NewSource] = {}
+        self.pending_sources: dict[str, list[tuple[int, str, str]]] = {}
+        self.document_ids: dict[str, uuid.UUID | None] = {}
+        self.new_documents: dict[str, _NewDocument] = {}
+        self.pending_documents: dict[str, list[int]] = {}
+        self.unchanged = bytearray()
+
+    # ---- bookkeeping
+
+    def _error(self, number: int, reason: str) -> None:
+        if number not in self.errors:
+            self.bad_lines += 1
+            if len(self.errors) >= _ERRORS_KEPT:
+                return
+            self.errors[number] = []
+        self.errors[number].append(reason)
+
+    def _mark_unchanged(self, number: int) -> None:
+        index, bit = divmod(number, 8)
+        if index >= len(self.unchanged):
+            self.unchanged.extend(bytes(index + 1 - len(self.unchanged)))
+        self.unchanged[index] |= 1 << bit
+
+    def _is_unchanged(self, number: int) -> bool:
+        index, bit = divmod(number, 8)
+        return index < len(self.unchanged) and bool(self.unchanged[index] & (1 << bit))
+
+    def _report(self, phase: str, lines: int, stream: IO[bytes]) -> None:
+        if self.progress is not None:
+            self.progress(phase, lines, stream.tell())
+
+    def _rejection(self) -> InvalidInput:
+        listed = sorted(self.errors)[:MAX_ERRORS]
+        more = f" (the first {MAX_ERRORS} are listed)" if self.bad_lines > MAX_ERRORS else ""
+        return InvalidInput(
+            f"{self.bad_lines} line(s) of the import are invalid{more}; nothing was imported.",
+            errors=[{"line": number, "reason": "; ".join(self.errors[number])} for number in listed],
+            invalid_lines=self.bad_lines,
+        )
+
+    # ---- the temporary table of external ids
+
+    def create_keys_table(self) -> None:
+        # A failed import on this connection rolls its table back with it; this is for anything else left over.
+        _KEYS.drop(self.session.connection(), checkfirst=True)
+        _KEYS.create(self.session.connection())
+
+    def drop_keys_table(self) -> None:
+        _KEYS.drop(self.session.connection(), checkfirst=True)
+
+    # ---- pass 1: check
+
+    def check(self, stream: IO[bytes]) -> None:
+        self.create_keys_table()
+        chunk: list[tuple[int, ClaimLine, str]] = []
+        lines = 0
+        for raw in _read_lines(stream):
+            if _is_blank(raw):
+                continue
+            lines += 1
+            parsed, reason = _parse(raw)
+            if parsed is None:
+                self._error(raw.number, reason)
+            else:
+                chunk.append((raw.number, parsed, line_external_id(parsed)))
+            if len(chunk) >= CHUNK_LINES:
+                self._check_chunk(chunk)
+                chunk = []
+                self._report("checking", lines, stream)
+        if chunk:
+            self._check_chunk(chunk)
+        self._report("checking", lines, stream)
+        if lines == 0:
+            raise InvalidInput("The import is empty: it has no lines.", errors=[], invalid_lines=0)
+        self._check_repeats()
+        self._check_unresolved()
+        if self.errors:
+            raise self._rejection()
+
+    def _check_chunk(self, chunk: list[tuple[int, ClaimLine, str]]) -> None:
+        bulk.insert_rows(
+            self.session, _KEYS, [{"external_id": external_id, "line": number} for number, _line, external_id in chunk]
+        )
+        existing = set(
+            self.session.scalars(
+                select(Claim.external_id).where(Claim.external_id.in_([external_id for _, _, external_id in chunk]))
+            )
+        )
+        fresh: list[tuple[int, ClaimLine]] = []
+        for number, line, external_id in chunk:
+            if external_id in existing:
+                self._mark_unchanged(number)
+                self.summary.unchanged += 1
+            else:
+                fresh.append((number, line))
+        self._look_up(line for _number, line in fresh)
+        for number, line in fresh:
+            if line.status_changed_at is not None and line.status_changed_at > self.now:
+                self._error(number, "status_changed_at: must not be in the future")
+            for where, ref in _source_refs(line):
+                self._check_source(number, where, ref)
+            if line.document is not None:
+                self._check_document(number, line.document)
+
+    def _look_up(self, lines: Iterable[ClaimLine]) -> None:
+        """Find, in a few queries per chunk, which of the chunk's names and URLs the database knows."""
+        keys: set[str] = set()
+        urls: set[str] = set()
+        for line in lines:
+            for _where, ref in _source_refs(line):
+                keys.add(name_key(ref.name))
+                keys.update(name_key(alias) for alias in ref.aliases)
+            if line.document is not None and line.document.url is not None:
+                urls.add(line.document.url)
+        for batch in _batches([key for key in keys if key not in self.source_ids]):
+            found = {
+                key: source_id
+                for key, source_id in self.session.execute(
+                    select(SourceName.name_key, SourceName.source_id).where(SourceName.name_key.in_(batch))
+                ).tuples()
+            }
+            for key in batch:
+                self.source_ids[key] = found.get(key)
+        for batch in _batches([url for url in urls if url not in self.document_ids]):
+            known = {
+                url: document_id
+                for url, document_id in self.session.execute(
+                    select(Document.url, Document.id).where(Document.url.in_(batch))
+                ).tuples()
+                if url is not None
+            }
+            for url in batch:
+                self.document_ids[url] = known.get(url)
+
+    def _check_source(self, number: int, where: str, ref: SourceRefIn) -> None:
+        key = name_key(ref.name)
+        if self.source_ids.get(key) is not None:
+            return
+        known = self.new_sources.get(key)
+        if known is not None:
+            if ref.kind is not None and ref.kind.value != known.kind:
+                self._error(
+                    number, f"{where}.kind: {ref.name!r} is {ref.kind.value} here but {known.kind} on line {known.line}"
+                )
+            return
+        if ref.kind is None:
+            self.pending_sources.setdefault(key, []).append((number, where, ref.name))
+            return
+        keys = [key, *(name_key(alias) for alias in ref.aliases)]
+        if len(set(keys)) != len(keys):
+            self._error(number, f"{where}.aliases: a source's name and aliases must all differ (case-insensitively)")
+            return
+        for alias, alias_key in zip(ref.aliases, keys[1:], strict=True):
+            if self.source_ids.get(alias_key) is not None:
+                self._error(number, f"{where}.aliases: {alias!r} is already a name or alias of another source")
+                return
+            other = self.new_sources.get(alias_key)
+            if other is not None:
+                self._error(
+                    number, f"{where}.aliases: {alias!r} is already a name of {other.name!r} (line {other.line})"
+                )
+                return
+        definition = _NewSource(
+            name=ref.name,
+            kind=ref.kind.value,
+            aliases=list(ref.aliases),
+            reliability=(ref.reliability or Reliability.F).value,
+            line=number,
+        )
+        for each in keys:
+            self.new_sources[each] = definition
+            self.pending_sources.pop(each, None)
+
+    def _check_document(self, number: int, ref: DocumentRefIn) -> None:
+        url = ref.url
+        if url is None or self.document_ids.get(url) is not None or url in self.new_documents:
+            return
+        if ref.title is None:
+            self.pending_documents.setdefault(url, []).append(number)
+            return
+        self.new_documents[url] = _NewDocument(url=url, title=ref.title, line=number)
+        self.pending_documents.pop(url, None)
+
+    def _check_repeats(self) -> None:
+        repeated = select(_KEYS.c.external_id).group_by(_KEYS.c.external_id).having(func.count() > 1)
+        rows = self.session.execute(
+            select(_KEYS.c.external_id, _KEYS.c.line)
+            .where(_KEYS.c.external_id.in_(repeated))
+            .order_by(_KEYS.c.external_id, _KEYS.c.line)
+            .limit(_ERRORS_KEPT)
+        ).tuples()
+        first_line: dict[str, int] = {}
+        for external_id, number in rows:
+            if external_id in first_line:
+                self._error(number, f"external_id {external_id!r} repeats the one on line {first_line[external_id]}")
+            else:
+                first_line[external_id] = number
+
+    def _check_unresolved(self) -> None:
+        for references in self.pending_sources.values():
+            for number, where, name in references:
+                self._error(
+                    number, f"{where}: no source is named {name!r}; give its kind (and aliases) to create it here"
+                )
+        for url, numbers in self.pending_documents.items():
+            for number in numbers:
+                self._error(number, f"document: no document has the URL {url!r}; give its title to create it here")
+
+    # ---- pass 2: write
+
+    def write(self, stream: IO[bytes]) -> None:
+        stream.seek(0)
+        chunk: list[tuple[int, ClaimLine]] = []
+        lines = 0
+        for raw in _read_lines(stream):
+            if _is_blank(raw):
+                continue
+            lines += 1
+            if self._is_unchanged(raw.number):
+                continue
+            parsed, reason = _parse(raw)
+            if parsed is None:
+                raise InvalidInput(f"Line {raw.number} changed while the file was being imported: {reason}")
+            chunk.append((raw.number, parsed))
+            if len(chunk) >= CHUNK_LINES:
+                self._write_chunk(chunk)
+                chunk = []
+                self._report("writing", lines, stream)
+        if chunk:
+            self._write_chunk(chunk)
+        self._report("writing", lines, stream)
+
+    def _write_chunk(self, chunk: list[tuple[int, ClaimLine]]) -> None:
+        batch = _Batch()
+        for _number, line in chunk:
+            self._add_claim(batch, line)
+        for model, rows in (
+            (Source, batch.sources),
+            (SourceName, batch.source_names),
+            (Document, batch.documents),
+            (Claim, batch.claims),
+            (ClaimPlace, batch.places),
+            (ClaimTag, batch.tags),
+            (ClaimVia, batch.via),
+        ):
+            bulk.insert_rows(self.session, _table(model), rows)
+        ledger.append_many(self.session, batch.events, self.now)
+
+    def _add_claim(self, batch: _Batch, line: ClaimLine) -> None:
+        source_id = self._source_id(batch, line.source)
+        speaker_id = self._source_id(batch, line.speaker) if line.speaker is not None else None
+        via = [self._source_id(batch, ref) for ref in line.via]
+        document_id = self._document_id(batch, line.document) if line.document is not None else None
+        claim_id = uuid.uuid4()
+        status = line.status.value
+        status_changed_at = line.status_changed_at or self.now
+        values: dict[str, Any] = {
+            "statement": line.statement,
+            "quote": line.quote,
+            "source_id": source_id,
+            "speaker_id": speaker_id,
+            "channel": line.channel.value,
+            "channel_detail": line.channel_detail,
+            "document_id": document_id,
+            "stated_at": line.stated_at,
+            "stated_at_precision": line.stated_at_precision.value,
+            "event_start": line.event_start,
+            "event_end": line.event_end,
+            "language": line.language,
+            "external_id": line_external_id(line),
+        }
+        batch.claims.append(
+            {
+                **values,
+                "id": claim_id,
+                "created_by_id": None,
+                "created_at": self.now,
+                "status": status,
+                "status_changed_at": status_changed_at,
+                "version": 1,
+            }
+        )
+        batch.places.extend(
+            {"claim_id": claim_id, "position": index, "name": name, "name_key": name_key(name)}
+            for index, name in enumerate(line.places)
+        )
+        batch.tags.extend(
+            {"claim_id": claim_id, "position": index, "tag": tag, "tag_key": name_key(tag)}
+            for index, tag in enumerate(line.tags)
+        )
+        batch.via.extend(
+            {"claim_id": claim_id, "position": index, "source_id": via_id} for index, via_id in enumerate(via)
+        )
+        recorded = {**values, "via": via, "places": list(line.places), "tags": list(line.tags)}
+        batch.events.append(
+            ledger.NewEvent(
+                "claim.imported",
+                actor_id=self.actor_id,
+                claim_id=claim_id,
+                source_id=source_id,
+                to_status=status,
+                payload={
+                    "claim": claims.to_payload(recorded),
+                    "status": status,
+                    "status_changed_at": status_changed_at.astimezone(UTC).isoformat(),
+                    "created_by_id": None,
+                },
+            )
+        )
+        self.summary.created += 1
+
+    def _source_id(self, batch: _Batch, ref: SourceRefIn) -> uuid.UUID:
+        key = name_key(ref.name)
+        existing = self.source_ids.get(key)
+        if existing is not None:
+            return existing
+        definition = self.new_sources[key]
+        if definition.id is None:
+            definition.id = uuid.uuid4()
+            self._create_source(batch, definition)
+        return definition.id
+
+    def _create_source(self, batch: _Batch, definition: _NewSource) -> None:
+        batch.sources.append(
+            {
+                "id": definition.id,
+                "name": definition.name,
+                "kind": definition.kind,
+                "affiliation": None,
+                "parent_id": None,
+                "role": None,
+                "reliability": definition.reliability,
+                "url": None,
+                "created_at": self.now,
+                "updated_at": self.now,
+            }
+        )
+        names = [definition.name, *definition.aliases]
+        batch.source_names.extend(
+            {
+                "source_id": definition.id,
+                "position": position,
+                "name": name,
+                "name_key": name_key(name),
+                "is_alias": position > 0,
+            }
+            for position, name in enumerate(names)
+        )
+        batch.events.append(
+            ledger.NewEvent(
+                "source.created",
+                actor_id=self.actor_id,
+                source_id=definition.id,
+                payload={
+                    "after": {
+                        "name": definition.name,
+                        "kind": definition.kind,
+                        "affiliation": None,
+                        "parent_id": None,
+                        "role": None,
+                        "aliases": definition.aliases,
+                        "reliability": definition.reliability,
+                        "url": None,
+                    }
+                },
+            )
+        )
+        self.summary.sources_created += 1
+
+    def _document_id(self, batch: _Batch, ref: DocumentRefIn) -> uuid.UUID:
+        if ref.url is not None:
+            existing = self.document_ids.get(ref.url)
+            if existing is not None:
+                return existing
+            definition = self.new_documents[ref.url]
+            if definition.id is None:
+                definition.id = uuid.uuid4()
+                self._create_document(batch, definition.id, definition.title, ref.url)
+            return definition.id
+        # A document without a URL cannot be referred to again: each such line describes a new one.
+        assert ref.title is not None
+        document_id = uuid.uuid4()
+        self._create_document(batch, document_id, ref.title, None)
+        return document_id
+
+    def _create_document(self, batch: _Batch, document_id: uuid.UUID, title: str, url: str | None) -> None:
+        batch.documents.append(
+            {
+                "id": document_id,
+                "outlet_id": None,
+                "title": title,
+                "url": url,
+                "published_at": None,
+                "retrieved_at": None,
+                "content_sha256": None,
+                "created_by_id": self.actor_id,
+                "created_at": self.now,
+            }
+        )
+        batch.events.append(
+            ledger.NewEvent(
+                "document.created",
+                actor_id=self.actor_id,
+                payload={
+                    "document_id": str(document_id),
+                    "after": {
+                        "title": title,
+                        "url": url,
+                        "outlet_id": None,
+                        "published_at": None,
+                        "retrieved_at": None,
+                        "content_sha256": None,
+                    },
+                },
+            )
+        )
+        self.summary.documents_created += 1
+
+
+@dataclass
+class _Batch:
+    """The rows one chunk writes, in insert order, and its events in ledger order."""
+
+    sources: list[dict[str, Any]] = field(default_factory=list)
+    source_names: list[dict[str, Any]] = field(default_factory=list)
+    documents: list[dict[str, Any]] = field(default_factory=list)
+    claims: list[dict[str, Any]] = field(default_factory=list)
+    places: list[dict[str, Any]] = field(default_factory=list)
+    tags: list[dict[str, Any]] = field(default_factory=list)
+    via: list[dict[str, Any]] = field(default_factory=list)
+    events: list[ledger.NewEvent] = field(default_factory=list)
+
+
+def require_importer(actor: Principal) -> None:
+    """Only an admin imports: the one path besides review that sets a claim's status."""
+    require_role(actor, Role.ADMIN, "Importing claims")
+
+
+def import_claims(
+    session: Session, actor: Principal | None, stream: IO[bytes], progress: ImportProgress | None = None
+) -> ImportSummary:
+    """Import NDJSON claim lines from a seekable stream, all or nothing; `actor` None is the command line."""
+    if actor is not None:
+        require_importer(actor)
+    job = _Import(session, actor.id if actor is not None else None, progress)
+    with _sqlite_page_cache(session):
+        job.check(stream)
+        job.write(stream)
+    job.drop_keys_table()
+    return job.summary
+
+
+@contextmanager
+def _sqlite_page_cache(session: Session) -> Iterator[None]:
+    """A larger SQLite page cache while importing, then the connection's own again.
+
+    Claims, events and their indexes are keyed by random UUIDs and hashes: with SQLite's default 2 MiB cache,
+    nearly every insert touches a page that is no longer cached. The cache is a fixed bound, not a share of
+    the file, so memory stays flat.
+    """
+    if session.get_bind().dialect.name != "sqlite":
+        yield
+        return
+    previous = session.execute(text("PRAGMA cache_size")).scalar_one()
+    session.execute(text(f"PRAGMA cache_size = -{IMPORT_PAGE_CACHE_KIB}"))
+    try:
+        yield
+    finally:
+        session.execute(text(f"PRAGMA cache_size = {int(previous)}"))
+
+
+async def spool_upload(chunks: AsyncIterator[bytes], limit: int) -> IO[bytes]:
+    """Receive an upload into a seekable spool, refusing it (413) as soon as it passes `limit` bytes."""
+    spool: IO[bytes] = tempfile.SpooledTemporaryFile(max_size=_SPOOL_IN_MEMORY)  # noqa: SIM115 - returned open
+    received = 0
+    try:
+        async for chunk in chunks:
+            received += len(chunk)
+            if received > limit:
+                raise PayloadTooLarge(f"The import is larger than the {limit:,} bytes accepted (max_import_bytes).")
+            spool.write(chunk)
+    except BaseException:
+        spool.close()
+        raise
+    spool.seek(0)
+    return spool
+
+
+# ---- export -----------------------------------------------------------------------------------------
+
+
+class ExportFormat(StrEnum):
+    NDJSON = "ndjson"
+    CSV = "csv"
+    CLAIMREVIEW = "claimreview"
+
+
+MEDIA_TYPES = {
+    ExportFormat.NDJSON: "application/x-ndjson",
+    ExportFormat.CSV: "text/csv; charset=utf-8",
+    ExportFormat.CLAIMREVIEW: "application/ld+json",
+}
+FILE_EXTENSIONS = {ExportFormat.NDJSON: "ndjson", ExportFormat.CSV: "csv", ExportFormat.CLAIMREVIEW: "jsonld"}
+
+# ClaimReview covers the reviewed statuses and retraction (DESIGN §4).
+REVIEWABLE_STATUSES = frozenset({*REVIEWED_STATUSES, Status.RETRACTED})
+RATINGS = {
+    Status.CONFIRMED: (5, "Confirmed"),
+    Status.CORROBORATED: (4, "Corroborated"),
+    Status.UNVERIFIABLE: (3, "Unverifiable"),
+    Status.RETRACTED: (3, "Retracted by its source"),
+    Status.DISPUTED: (2, "Disputed"),
+    Status.REFUTED: (1, "Refuted"),
+}
+
+CSV_COLUMNS = (
+    "id",
+    "external_id",
+    "statement",
+    "quote",
+    "source",
+    "source_kind",
+    "source_reliability",
+    "speaker",
+    "channel",
+    "channel_detail",
+    "document_title",
+    "document_url",
+    "via",
+    "stated_at",
+    "stated_at_precision",
+    "event_start",
+    "event_end",
+    "places",
+    "tags",
+    "language",
+    "status",
+    "credibility",
+    "grade",
+    "status_changed_at",
+    "created_at",
+)
+
+
+@dataclass(frozen=True)
+class Publisher:
+    """Who publishes ClaimReviews, and where claims are found: from settings."""
+
+    name: str
+    base_url: str
+
+    def claim_url(self, claim_id: uuid.UUID) -> str:
+        return f"{self.base_url.rstrip('/')}/v1/claims/{claim_id}"
+
+
+class _SourceDetails:
+    """Sources by id as an export line names them, loaded a page at a time and kept for the export."""
+
+    def __init__(self, session: Session) -> None:
+        self.session = session
+        self.known: dict[uuid.UUID, dict[str, Any]] = {}
+
+    def load(self, items: list[dict[str, Any]]) -> None:
+        wanted: set[uuid.UUID] = set()
+        for item in items:
+            wanted.add(item["source"]["id"])
+            if item["speaker"] is not None:
+                wanted.add(item["speaker"]["id"])
+            wanted.update(ref["id"] for ref in item["via"])
+        missing = list(wanted - self.known.keys())
+        if not missing:
+            return
+        for source_id, name, kind, reliability in self.session.execute(
+            select(Source.id, Source.name, Source.kind, Source.reliability).where(Source.id.in_(missing))
+        ).tuples():
+            self.known[source_id] = {"name": name, "kind": kind, "aliases": [], "reliability": reliability}
+        for source_id, alias in self.session.execute(
+            select(SourceName.source_id, SourceName.name)
+            .where(SourceName.source_id.in_(missing), SourceName.is_alias.is_(True))
+            .order_by(SourceName.source_id, SourceName.position)
+        ).tuples():
+            self.known[source_id]["aliases"].append(alias)
+
+    def ref(self, source: dict[str, Any] | None) -> dict[str, Any] | None:
+        return None if source is None else self.known[source["id"]]
+
+
+def _iso(value: datetime | None) -> str | None:
+    return value.isoformat() if value is not None else None
+
+
+def _line(item: dict[str, Any], details: _SourceDetails) -> dict[str, Any]:
+    """One claim as an NDJSON export line: what another claimdb needs to import it (DESIGN §4)."""
+    document = item["document"]
+    return {
+        "id": item["id"],
+        "statement": item["statement"],
+        "quote": item["quote"],
+        "source": details.ref(item["source"]),
+        "speaker": details.ref(item["speaker"]),
+        "channel": item["channel"],
+        "channel_detail": item["channel_detail"],
+        "document": {"title": document["title"], "url": document["url"]} if document else None,
+        "via": [details.ref(ref) for ref in item["via"]],
+        "stated_at": item["stated_at"],
+        "stated_at_precision": item["stated_at_precision"],
+        "event_start": item["event_start"],
+        "event_end": item["event_end"],
+        "places": item["places"],
+        "tags": item["tags"],
+        "language": item["language"],
+        "external_id": item["external_id"] or str(item["id"]),
+        "status": item["status"],
+        "status_changed_at": item["status_changed_at"],
+        "credibility": item["credibility"],
+        "created_at": item["created_at"],
+    }
+
+
+def _csv_row(item: dict[str, Any], details: _SourceDetails) -> list[Any]:
+    source = details.known[item["source"]["id"]]
+    document = item["document"]
+    return [
+        item["id"],
+        item["external_id"] or str(item["id"]),
+        item["statement"],
+        item["quote"],
+        source["name"],
+        source["kind"],
+        source["reliability"],
+        item["speaker"]["name"] if item["speaker"] else None,
+        item["channel"],
+        item["channel_detail"],
+        document["title"] if document else None,
+        document["url"] if document else None,
+        ";".join(ref["name"] for ref in item["via"]),
+        _iso(item["stated_at"]),
+        item["stated_at_precision"],
+        _iso(item["event_start"]),
+        _iso(item["event_end"]),
+        ";".join(item["places"]),
+        ";".join(item["tags"]),
+        item["language"],
+        item["status"],
+        item["credibility"],
+        f"{source['reliability']}{item['credibility']}",
+        _iso(item["status_changed_at"]),
+        _iso(item["created_at"]),
+    ]
+
+
+def _stated_date(stated_at: datetime, precision: str) -> str:
+    """`stated_at` no more precisely than it is known: a day as a date, a month as YYYY-MM."""
+    if precision == "day":
+        return stated_at.date().isoformat()
+    if precision == "month":
+        return stated_at.strftime("%Y-%m")
+    return stated_at.isoformat()
+
+
+def _claim_review(item: dict[str, Any], details: _SourceDetails, publisher: Publisher) -> dict[str, Any]:
+    """A schema.org ClaimReview of one reviewed or retracted claim, rated as DESIGN §4 maps it."""
+    source = details.known[item["source"]["id"]]
+    rating, words = RATINGS[Status(item["status"])]
+    author_type = "Person" if source["kind"] == SourceKind.INDIVIDUAL.value else "Organization"
+    claimed: dict[str, Any] = {
+        "@type": "Claim",
+        "author": {"@type": author_type, "name": source["name"]},
+        "datePublished": _stated_date(item["stated_at"], item["stated_at_precision"]),
+    }
+    document = item["document"]
+    if document and document["url"]:
+        claimed["appearance"] = {"@type": "CreativeWork", "url": document["url"], "headline": document["title"]}
+    return {
+        "@context": "https://schema.org",
+        "@type": "ClaimReview",
+        "url": publisher.claim_url(item["id"]),
+        "claimReviewed": item["statement"],
+        "datePublished": item["status_changed_at"].isoformat(),
+        "author": {"@type": "Organization", "name": publisher.name, "url": publisher.base_url},
+        "itemReviewed": claimed,
+        "reviewRating": {
+            "@type": "Rating",
+            "ratingValue": rating,
+            "bestRating": 5,
+            "worstRating": 1,
+            "alternateName": words,
+        },
+        # Not a schema.org term: the Admiralty grade, source reliability beside information credibility.
+        "admiraltyGrade": f"{source['reliability']}{item['credibility']}",
+    }
+
+
+def check_export(session: Session, query: claims.ClaimQuery, secret: str) -> None:
+    """Raise the list's 422s (an unknown source, a bad cursor or sort) before a streamed answer has begun."""
+    claims.list_claims(session, replace(query, limit=1, cursor=None), secret)
+
+
+def _use_snapshot(session: Session) -> None:
+    """Read every page from one snapshot, so an export is consistent while others write (SQLite's WAL already is)."""
+    if session.get_bind().dialect.name == "postgresql":
+        session.connection(execution_options={"isolation_level": "REPEATABLE READ"})
+
+
+def export_chunks(
+    session: Session, query: claims.ClaimQuery, export_format: ExportFormat, publisher: Publisher, secret: str
+) -> Iterator[bytes]:
+    """The claims matching `query` in the chosen format, one chunk per page, never the whole export at once."""
+    _use_snapshot(session)
+    if export_format is ExportFormat.CLAIMREVIEW:
+        wanted = [status for status in query.statuses or Status if status in REVIEWABLE_STATUSES]
+        query = replace(query, statuses=wanted)
+        if not query.statuses:
+            yield b"[]\n"
+            return
+    details = _SourceDetails(session)
+    if export_format is ExportFormat.CSV:
+        yield _csv_chunk([list(CSV_COLUMNS)])
+    elif export_format is ExportFormat.CLAIMREVIEW:
+        yield b"["
+    first = True
+    cursor: str | None = None
+    while True:
+        items, cursor = claims.list_claims(session, replace(query, limit=EXPORT_PAGE, cursor=cursor), secret)
+        details.load(items)
+        if export_format is ExportFormat.NDJSON:
+            yield b"".join(orjson.dumps(_line(item, details), option=orjson.OPT_APPEND_NEWLINE) for item in items)
+        elif export_format is ExportFormat.CSV:
+            yield _csv_chunk([_csv_row(item, details) for item in items])
+        elif items:
+            reviews = b",\n".join(orjson.dumps(_claim_review(item, details, publisher)) for item in items)
+            yield (b"\n" if first else b",\n") + reviews
+            first = False
+        if cursor is None:
+            break
+    if export_format is ExportFormat.CLAIMREVIEW:
+        yield b"\n]\n"
+
+
+def _csv_chunk(rows: list[list[Any]]) -> bytes:
+    # The csv module's default dialect is RFC 4180's: CRLF line ends, fields with quotes, commas or line
+    # breaks quoted, quotes doubled.
+    buffer = io.StringIO()
+    csv.writer(buffer, lineterminator="\r\n").writerows(rows)
+    return buffer.getvalue().encode()
+
+
+def claim_review(session: Session, claim_id: uuid.UUID, publisher: Publisher) -> dict[str, Any]:
+    """One claim's ClaimReview; 404 when the claim is unknown or not yet reviewed (nor retracted)."""
+    found = claims.describe(session, [claim_id])
+    if not found:
+        raise NotFound(f"No claim has the id {claim_id}.")
+    item = found[0]
+    if Status(item["status"]) not in REVIEWABLE_STATUSES:
+        raise NotFound(
+            f"Claim {claim_id} has no review to publish: its status is {item['status']}. "
+            "ClaimReview covers reviewed and retracted claims."
+        )
+    details = _SourceDetails(session)
+    details.load([item])
+    return _claim_review(item, details, publisher)
