@@ -5,6 +5,7 @@ from __future__ import annotations
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 
+import anyio
 from fastapi import APIRouter, FastAPI
 
 from api.database import Database
@@ -42,6 +43,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     app.add_middleware(RequestContextMiddleware)
     app.state.settings = settings
     app.state.database = database
+    app.state.write_gate = anyio.Lock()
     app.state.head_revision = head_revision()
     install_error_handlers(app)
 

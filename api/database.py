@@ -54,10 +54,13 @@ class Database:
                 self.url, connect_args=connect_args, pool_size=1, max_overflow=0, pool_timeout=60
             )
             _configure_sqlite(self.write_engine, sqlite_busy_timeout_ms, "BEGIN IMMEDIATE")
-            self.read_engine = create_engine(self.url, connect_args=connect_args, pool_size=8, max_overflow=8)
+            # Readers never block one another under WAL: a connection for every worker thread that may ask.
+            self.read_engine = create_engine(self.url, connect_args=connect_args, pool_size=8, max_overflow=56)
             _configure_sqlite(self.read_engine, sqlite_busy_timeout_ms, "BEGIN")
         else:
-            self.write_engine = create_engine(self.url, pool_size=10, max_overflow=10, pool_pre_ping=True)
+            # As many connections as worker threads (40), so a thread never waits for a connection held by
+            # a thread that is itself waiting; writers queue for their turn before taking one.
+            self.write_engine = create_engine(self.url, pool_size=10, max_overflow=40, pool_pre_ping=True)
             self.read_engine = self.write_engine
         self._writer = sessionmaker(self.write_engine, expire_on_commit=False)
         self._reader = sessionmaker(self.read_engine, expire_on_commit=False)

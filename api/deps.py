@@ -2,9 +2,10 @@
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterator
+from collections.abc import AsyncIterator, Callable, Iterator
 from typing import Annotated
 
+import anyio
 from fastapi import Depends, Header, Request
 from sqlalchemy.orm import Session
 
@@ -22,7 +23,24 @@ def get_settings(request: Request) -> Settings:
     return settings
 
 
-def get_session(request: Request) -> Iterator[Session]:
+async def take_write_turn(request: Request) -> AsyncIterator[None]:
+    """Queue a changing request for the process's write turn, in the event loop rather than in a thread.
+
+    Writes are serialised anyway (SQLite's single writer connection, PostgreSQL's ledger lock). Waiting
+    here costs no worker thread, so a burst of writers cannot occupy every thread while the writer that
+    holds the turn needs one to commit; and the holder does not compete with a crowd of blocked writers.
+    """
+    if request.method in _SAFE_METHODS:
+        yield
+        return
+    gate: anyio.Lock = request.app.state.write_gate
+    async with gate:
+        yield
+
+
+def get_session(
+    request: Request, _turn: Annotated[None, Depends(take_write_turn, scope="function")]
+) -> Iterator[Session]:
     """One session per request: committed once after the route returns and before the response is sent."""
     database: Database = request.app.state.database
     session = database.session(write=request.method not in _SAFE_METHODS)
@@ -36,21 +54,40 @@ def get_session(request: Request) -> Iterator[Session]:
         session.close()
 
 
+def get_read_session(request: Request) -> Iterator[Session]:
+    """A read-only session beside the request's own: for authentication and for routes that write nothing."""
+    database: Database = request.app.state.database
+    session = database.session(write=False)
+    try:
+        yield session
+    finally:
+        session.rollback()
+        session.close()
+
+
 # scope="function": the commit runs when the route returns, so a failed commit is never answered as a success.
 SessionDep = Annotated[Session, Depends(get_session, scope="function")]
+ReadSessionDep = Annotated[Session, Depends(get_read_session)]
 SettingsDep = Annotated[Settings, Depends(get_settings)]
 
 
 def get_principal(
-    session: SessionDep,
+    request: Request,
     authorization: Annotated[str | None, Header(description="Bearer <API key>")] = None,
 ) -> Principal:
+    """The actor behind the bearer key.
+
+    Looked up on a short read session of its own, closed before the route runs: it never waits for the
+    write turn, and no request holds two pooled connections at once (which could starve the pool).
+    """
     token = None
     if authorization:
         scheme, _, credentials = authorization.partition(" ")
         if scheme.lower() == "bearer":
             token = credentials.strip()
-    return authenticate(session, token)
+    database: Database = request.app.state.database
+    with database.session(write=False) as session:
+        return authenticate(session, token)
 
 
 PrincipalDep = Annotated[Principal, Depends(get_principal)]

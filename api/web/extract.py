@@ -14,8 +14,7 @@ from fastapi.responses import HTMLResponse, RedirectResponse
 from pydantic import ValidationError
 from sqlalchemy.orm import Session
 
-from api.deps import SessionDep, SettingsDep
-from api.routes.extract import ReadSessionDep
+from api.deps import ReadSessionDep, SessionDep, SettingsDep
 from api.schemas.extract import ExtractIn
 from api.services import extraction, sources
 from api.services.auth import Principal
