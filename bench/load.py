@@ -74,20 +74,25 @@ def claim_body(source_id: str, index: int) -> dict[str, object]:
     }
 
 
+# The share of each operation in a phase: reads, posts, status changes (the rest of 1.0).
+MIXES = {"reads only": (1.0, 0.0), "posts only": (0.0, 1.0), "mixed": (0.7, 0.2)}
+
+
 async def client_loop(
-    client: httpx.AsyncClient, deadline: float, tally: Tally, mixed: bool, sources: list[str], claims: list[str]
+    client: httpx.AsyncClient, deadline: float, tally: Tally, mode: str, sources: list[str], claims: list[str]
 ) -> None:
     rng = random.Random()
     while time.perf_counter() < deadline:
-        if not mixed:
+        if mode == "baseline":
             operation, method, path, kwargs = "baseline", "GET", "/health/live", {}
         else:
+            read_share, post_share = MIXES[mode]
             roll = rng.random()
-            if roll < 0.7:
+            if roll < read_share:
                 operation = "read by source"
                 method, path = "GET", "/v1/claims"
                 kwargs = {"params": {"source": rng.choice(sources), "limit": 50}}
-            elif roll < 0.9:
+            elif roll < read_share + post_share:
                 operation = "post claim"
                 method, path = "POST", "/v1/claims"
                 kwargs = {"json": claim_body(rng.choice(sources), rng.randrange(1000))}
@@ -137,7 +142,7 @@ async def status_change(client: httpx.AsyncClient, claim_id: str, tally: Tally) 
 
 
 async def phase(
-    url: str, key: str, seconds: float, clients: int, mixed: bool, sources: list[str], claims: list[str]
+    url: str, key: str, seconds: float, clients: int, mode: str, sources: list[str], claims: list[str]
 ) -> tuple[Tally, float]:
     tally = Tally()
     limits = httpx.Limits(max_connections=clients, max_keepalive_connections=clients)
@@ -145,7 +150,7 @@ async def phase(
     async with httpx.AsyncClient(base_url=url, headers=headers, limits=limits, timeout=30) as client:
         started = time.perf_counter()
         deadline = started + seconds
-        await asyncio.gather(*(client_loop(client, deadline, tally, mixed, sources, claims) for _ in range(clients)))
+        await asyncio.gather(*(client_loop(client, deadline, tally, mode, sources, claims) for _ in range(clients)))
         return tally, time.perf_counter() - started
 
 
@@ -155,7 +160,7 @@ def report(name: str, tally: Tally, elapsed: float) -> dict[str, float]:
         rate = len(values) / elapsed
         rates[operation] = rate
         print(
-            f"  {name:<9} {operation:<15} {rate:8.1f} req/s   p50 {statistics.median(values) * 1000:7.1f} ms   "
+            f"  {name:<10} {operation:<15} {rate:8.1f} req/s   p50 {statistics.median(values) * 1000:7.1f} ms   "
             f"p99 {percentile(values, 0.99) * 1000:7.1f} ms   n={len(values)}"
         )
     return rates
@@ -174,24 +179,26 @@ async def main() -> None:
         sources, claims = await seed(client)
     print(f"seeded {len(sources)} sources and {len(claims)} claims; {args.clients} clients")
 
-    baseline, baseline_elapsed = await phase(
-        args.url, args.key, args.baseline_seconds or args.seconds, args.clients, False, sources, claims
-    )
-    mixed, mixed_elapsed = await phase(args.url, args.key, args.seconds, args.clients, True, sources, claims)
-    print("results:")
-    base_rates = report("baseline", baseline, baseline_elapsed)
-    mixed_rates = report("mixed", mixed, mixed_elapsed)
-    total = sum(len(values) for values in mixed.latencies.values()) / mixed_elapsed
-    print(f"  mixed total {total:.1f} req/s; baseline {base_rates.get('baseline', 0):.1f} req/s")
-    base = base_rates.get("baseline", 0) or 1
-    # An operation's rate as if the server did only that: its share of the mix scaled up.
-    for operation, share in (("read by source", 0.7), ("post claim", 0.2)):
-        standalone = mixed_rates.get(operation, 0) / share
-        print(f"  {operation}: {standalone:.1f} req/s at its share of the mix = {standalone / base:.1%} of baseline")
-    errors = sum(mixed.errors.values()) + sum(baseline.errors.values())
-    print(f"  errors: {errors} {dict(mixed.errors)}; lost races (412): {mixed.lost_races}")
-    for sample in mixed.error_samples + baseline.error_samples:
-        print(f"    {sample}")
+    results = {}
+    for mode in ("baseline", "reads only", "posts only", "mixed"):
+        seconds = (args.baseline_seconds or args.seconds) if mode == "baseline" else args.seconds
+        results[mode] = await phase(args.url, args.key, seconds, args.clients, mode, sources, claims)
+    print("results (rate, latency from sending a request to its full answer):")
+    rates = {mode: report(mode, tally, elapsed) for mode, (tally, elapsed) in results.items()}
+    base = rates["baseline"].get("baseline", 0) or 1
+    print(f"  baseline: {base:.1f} req/s")
+    for mode, operation in (("reads only", "read by source"), ("posts only", "post claim")):
+        rate = rates[mode].get(operation, 0)
+        print(f"  {operation} alone: {rate:.1f} req/s = {rate / base:.1%} of the baseline")
+    mixed_tally, mixed_elapsed = results["mixed"]
+    total = sum(len(values) for values in mixed_tally.latencies.values()) / mixed_elapsed
+    print(f"  mixed: {total:.1f} req/s in all")
+    errors = sum(sum(tally.errors.values()) for tally, _elapsed in results.values())
+    lost = sum(tally.lost_races for tally, _elapsed in results.values())
+    print(f"  errors: {errors}; lost races (412, not errors): {lost}")
+    for tally, _elapsed in results.values():
+        for sample in tally.error_samples:
+            print(f"    {sample}")
     async with httpx.AsyncClient(base_url=args.url, headers={"Authorization": f"Bearer {args.key}"}) as client:
         verdict = (await client.get("/v1/audit/verify", timeout=600)).json()
     print(f"  ledger after the run: {verdict}")
