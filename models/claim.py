@@ -26,6 +26,8 @@ class Claim(Base):
         Index("ix_claims_stated_at_id", "stated_at", "id"),
         Index("ix_claims_created_at_id", "created_at", "id"),
         Index("ix_claims_status_stated_at", "status", "stated_at"),
+        # A source's scorecard: its claims by status, and each claim's recorded time, from the index alone.
+        Index("ix_claims_source_id_id_created_at_status", "source_id", "id", "created_at", "status"),
     )
 
     id: Mapped[uuid.UUID] = mapped_column(primary_key=True, default=uuid.uuid4)

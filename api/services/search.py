@@ -60,6 +60,15 @@ def _tsquery(terms: list[Term]) -> str:
     return " & ".join(parts)
 
 
+def sqlite_matching_rowids(terms: list[Term]) -> Select[Any]:
+    """SQLite only: the rowids of the claims matching every term, unranked (for `claims.rowid IN (...)`)."""
+    return (
+        select(literal_column("rowid"))
+        .select_from(table("claims_fts"))
+        .where(text("claims_fts MATCH :fts_query").bindparams(fts_query=_fts5_query(terms)))
+    )
+
+
 def restrict(statement: Select[Any], dialect: str, terms: list[Term]) -> tuple[Select[Any], ColumnElement[Any]]:
     """Keep only claims matching every term; also return each match's rank (lower ranks first)."""
     if dialect == "sqlite":
