@@ -8,7 +8,7 @@ from typing import Annotated, Any, Literal
 from fastapi import APIRouter, Header, Query, Response
 
 from api.deps import AnalystDep, IfMatchDep, PrincipalDep, SessionDep, SettingsDep, etag
-from api.routes.common import problems
+from api.routes.common import fast_json, problems
 from api.schemas.claims import (
     ClaimDetailOut,
     ClaimIn,
@@ -77,7 +77,7 @@ def list_claims(
     sort: Literal["-stated_at", "stated_at", "-recorded_at", "relevance"] = "-stated_at",
     limit: Annotated[int, Query(ge=1, le=MAX_LIMIT)] = DEFAULT_LIMIT,
     cursor: Annotated[str | None, Query(max_length=1000)] = None,
-) -> dict[str, Any]:
+) -> Response:
     """Claims matching every filter given (AND), newest statement first by default, keyset-paged."""
     query = claims.ClaimQuery(
         sources=source,
@@ -97,7 +97,7 @@ def list_claims(
         cursor=cursor,
     )
     items, next_cursor = claims.list_claims(session, query, settings.secret_key)
-    return {"items": items, "next_cursor": next_cursor}
+    return fast_json({"items": items, "next_cursor": next_cursor})
 
 
 @router.get("/{claim_id}", response_model=ClaimDetailOut, responses=problems(404))

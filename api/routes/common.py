@@ -4,6 +4,9 @@ from __future__ import annotations
 
 from typing import Any
 
+import orjson
+from fastapi import Response
+
 from api.errors import PROBLEM_MEDIA_TYPE
 from api.schemas.common import Problem
 
@@ -27,3 +30,13 @@ def problems(*codes: int) -> dict[int | str, dict[str, Any]]:
         code: {"model": Problem, "description": _DESCRIPTIONS[code], "content": {PROBLEM_MEDIA_TYPE: {}}}
         for code in documented
     }
+
+
+def fast_json(body: Any) -> Response:
+    """JSON for hot read paths, encoded straight from the service's dicts.
+
+    The route's `response_model` still documents the shape (and the fuzz test checks every answer against
+    it); skipping its per-item validation saves about a third of a 50-claim page's time. Times are written
+    as Pydantic writes them: ISO 8601 with `Z` for UTC.
+    """
+    return Response(orjson.dumps(body, option=orjson.OPT_UTC_Z), media_type="application/json")
