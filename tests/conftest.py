@@ -13,6 +13,7 @@ import itertools
 import os
 import shutil
 from collections.abc import Iterator
+from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
 
@@ -130,8 +131,20 @@ def database_url(engine_name: str, request: pytest.FixtureRequest, tmp_path: Pat
         _empty_postgres(shared)
         yield shared
         return
+    with cloned_template(request, engine_name, tmp_path, "test") as url:
+        yield url
+
+
+@contextmanager
+def cloned_template(request: pytest.FixtureRequest, engine_name: str, tmp_path: Path, label: str) -> Iterator[str]:
+    """A new migrated database of its own: a copy of the template file, or a clone of the template database."""
+    if engine_name == "sqlite":
+        path = tmp_path / f"{label}.sqlite3"
+        shutil.copyfile(request.getfixturevalue("sqlite_template"), path)
+        yield f"sqlite:///{path}"
+        return
     template_name: str = request.getfixturevalue("postgres_template")
-    name = f"claimdb_test_{os.getpid()}_{next(_counter)}"
+    name = f"claimdb_{label}_{os.getpid()}_{next(_counter)}"
     engine = _postgres_admin_engine()
     with engine.connect() as connection:
         connection.execute(text(f'CREATE DATABASE "{name}" TEMPLATE "{template_name}"'))

@@ -4,8 +4,6 @@ from __future__ import annotations
 
 import csv
 import io
-import os
-import shutil
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
@@ -22,7 +20,7 @@ from api.progress import ProgressReporter
 from api.services.auth import create_key
 from api.settings import Settings
 from models.vocabulary import Role
-from tests.conftest import Api, _counter, _postgres_admin_engine, _postgres_url
+from tests.conftest import Api, cloned_template
 from tests.factories import amend, make_claim, make_document, make_source, move
 from tests.test_cli import run
 
@@ -72,22 +70,8 @@ def chain_ok(client: httpx.Client) -> bool:
 @pytest.fixture
 def other_database_url(engine_name: str, request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[str]:
     """A second fresh, migrated database on the same engine: the other end of a round trip."""
-    if engine_name == "sqlite":
-        path = tmp_path / "other.sqlite3"
-        shutil.copyfile(request.getfixturevalue("sqlite_template"), path)
-        yield f"sqlite:///{path}"
-        return
-    template: str = request.getfixturevalue("postgres_template")
-    name = f"claimdb_other_{os.getpid()}_{next(_counter)}"
-    engine = _postgres_admin_engine()
-    with engine.connect() as connection:
-        connection.execute(text(f'CREATE DATABASE "{name}" TEMPLATE "{template}"'))
-    try:
-        yield _postgres_url(name)
-    finally:
-        with engine.connect() as connection:
-            connection.execute(text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
-        engine.dispose()
+    with cloned_template(request, engine_name, tmp_path, "other") as url:
+        yield url
 
 
 @pytest.fixture

@@ -2,10 +2,11 @@
 
 from __future__ import annotations
 
+import dataclasses
 import uuid
 from typing import Annotated, Any, Literal
 
-from fastapi import APIRouter, Header, Query, Response
+from fastapi import APIRouter, Depends, Header, Query, Response
 
 from api.deps import AnalystDep, IfMatchDep, PrincipalDep, SessionDep, SettingsDep, etag
 from api.routes.common import fast_json, problems
@@ -53,11 +54,7 @@ def create_claim(
     return _detail(response, session, claim_id)
 
 
-@router.get("", response_model=Page[ClaimOut], responses=problems())
-def list_claims(
-    session: SessionDep,
-    settings: SettingsDep,
-    _actor: PrincipalDep,
+def claim_filters(
     source: Annotated[
         list[str], Query(description="Source id, or exact name or alias (case-insensitive); repeatable (OR).")
     ] = [],  # noqa: B006 - FastAPI reads the default, never mutates it
@@ -75,11 +72,9 @@ def list_claims(
         str | None, Query(max_length=500, description='Full text over statement and quote: words, "phrases", prefix*.')
     ] = None,
     sort: Literal["-stated_at", "stated_at", "-recorded_at", "relevance"] = "-stated_at",
-    limit: Annotated[int, Query(ge=1, le=MAX_LIMIT)] = DEFAULT_LIMIT,
-    cursor: Annotated[str | None, Query(max_length=1000)] = None,
-) -> Response:
-    """Claims matching every filter given (AND), newest statement first by default, keyset-paged."""
-    query = claims.ClaimQuery(
+) -> claims.ClaimQuery:
+    """The filters of `GET /v1/claims` (and of its export), without paging."""
+    return claims.ClaimQuery(
         sources=source,
         include_children=include_children,
         statuses=status,
@@ -93,9 +88,20 @@ def list_claims(
         as_of=claims.parse_time_bound(as_of, "as_of", end_of_day=True),
         q=q,
         sort=sort,
-        limit=limit,
-        cursor=cursor,
     )
+
+
+@router.get("", response_model=Page[ClaimOut], responses=problems())
+def list_claims(
+    session: SessionDep,
+    settings: SettingsDep,
+    _actor: PrincipalDep,
+    filters: Annotated[claims.ClaimQuery, Depends(claim_filters)],
+    limit: Annotated[int, Query(ge=1, le=MAX_LIMIT)] = DEFAULT_LIMIT,
+    cursor: Annotated[str | None, Query(max_length=1000)] = None,
+) -> Response:
+    """Claims matching every filter given (AND), newest statement first by default, keyset-paged."""
+    query = dataclasses.replace(filters, limit=limit, cursor=cursor)
     items, next_cursor = claims.list_claims(session, query, settings.secret_key)
     return fast_json({"items": items, "next_cursor": next_cursor})
 

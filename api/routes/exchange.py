@@ -5,57 +5,21 @@ from __future__ import annotations
 import uuid
 from collections.abc import Iterator
 from dataclasses import asdict
-from typing import Annotated, Any, Literal
+from typing import Annotated, Any
 
-from fastapi import APIRouter, Depends, Query, Request
+from fastapi import APIRouter, Depends, Request
 from fastapi.concurrency import run_in_threadpool
 from fastapi.responses import JSONResponse, StreamingResponse
 
 from api.database import Database
 from api.deps import AdminDep, PrincipalDep, SessionDep, SettingsDep
-from api.routes.claims import TimeParam
+from api.routes.claims import claim_filters
 from api.routes.common import problems
 from api.schemas.exchange import ImportSummaryOut
 from api.services import claims, exchange
 from api.settings import Settings
-from models.vocabulary import Channel, Status
 
 router = APIRouter(tags=["exchange"])
-
-
-def claim_filters(
-    source: Annotated[
-        list[str], Query(description="Source id, or exact name or alias (case-insensitive); repeatable (OR).")
-    ] = [],  # noqa: B006 - FastAPI reads the default, never mutates it
-    include_children: Annotated[bool, Query(description="Also every descendant of the named sources.")] = False,
-    status: Annotated[list[Status], Query(description="Repeatable (OR).")] = [],  # noqa: B006
-    channel: Channel | None = None,
-    place: Annotated[str | None, Query(max_length=300)] = None,
-    tag: Annotated[str | None, Query(max_length=100)] = None,
-    stated_from: TimeParam = None,
-    stated_to: TimeParam = None,
-    recorded_from: TimeParam = None,
-    recorded_to: TimeParam = None,
-    as_of: TimeParam = None,
-    q: Annotated[str | None, Query(max_length=500, description="Full text over statement and quote.")] = None,
-    sort: Literal["-stated_at", "stated_at", "-recorded_at", "relevance"] = "-stated_at",
-) -> claims.ClaimQuery:
-    """The filters of `GET /v1/claims`, without paging: an export covers every match."""
-    return claims.ClaimQuery(
-        sources=source,
-        include_children=include_children,
-        statuses=status,
-        channel=channel,
-        place=place,
-        tag=tag,
-        stated_from=claims.parse_time_bound(stated_from, "stated_from"),
-        stated_to=claims.parse_time_bound(stated_to, "stated_to", end_of_day=True),
-        recorded_from=claims.parse_time_bound(recorded_from, "recorded_from"),
-        recorded_to=claims.parse_time_bound(recorded_to, "recorded_to", end_of_day=True),
-        as_of=claims.parse_time_bound(as_of, "as_of", end_of_day=True),
-        q=q,
-        sort=sort,
-    )
 
 
 def _publisher(settings: Settings) -> exchange.Publisher:
