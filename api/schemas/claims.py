@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import uuid
 from datetime import datetime
-from typing import Any
+from typing import Any, Self
 
 from pydantic import BaseModel, Field, field_validator, model_validator
 
@@ -22,19 +22,38 @@ from api.schemas.common import (
     Tag,
     Url,
     UtcDatetime,
+    distinct_case_insensitively,
 )
 from models.vocabulary import Channel, EvidenceKind, LinkKind, Precision, Stance, Status
 
 MAX_LIST_ITEMS = 50
 
 
-def _distinct(values: list[str], what: str) -> list[str]:
-    if len({value.casefold() for value in values}) != len(values):
-        raise ValueError(f"{what} must be distinct (case-insensitively)")
-    return values
+_distinct = distinct_case_insensitively
 
 
-class ClaimIn(InputModel):
+class ClaimRecordChecks(InputModel):
+    """Checks shared by every body that records a whole claim (a post, an import line)."""
+
+    @field_validator("places", check_fields=False)
+    @classmethod
+    def places_are_distinct(cls, places: list[str]) -> list[str]:
+        return _distinct(places, "places")
+
+    @field_validator("tags", check_fields=False)
+    @classmethod
+    def tags_are_distinct(cls, tags: list[str]) -> list[str]:
+        return _distinct(tags, "tags")
+
+    @model_validator(mode="after")
+    def event_times_in_order(self) -> Self:
+        start, end = getattr(self, "event_start", None), getattr(self, "event_end", None)
+        if start and end and end < start:
+            raise ValueError("event_end must not be before event_start")
+        return self
+
+
+class ClaimIn(ClaimRecordChecks):
     statement: Statement = Field(description="The assertion in a neutral sentence.")
     quote: Quote | None = Field(default=None, description="The source's verbatim words, if any.")
     source_id: uuid.UUID = Field(description="The origin: the party that made the claim.")
@@ -55,22 +74,6 @@ class ClaimIn(InputModel):
     tags: list[Tag] = Field(default_factory=list, max_length=MAX_LIST_ITEMS)
     language: LanguageTag | None = None
     external_id: Name | None = Field(default=None, description="The client's own id; unique when given.")
-
-    @field_validator("places")
-    @classmethod
-    def places_are_distinct(cls, places: list[str]) -> list[str]:
-        return _distinct(places, "places")
-
-    @field_validator("tags")
-    @classmethod
-    def tags_are_distinct(cls, tags: list[str]) -> list[str]:
-        return _distinct(tags, "tags")
-
-    @model_validator(mode="after")
-    def event_times_in_order(self) -> ClaimIn:
-        if self.event_start and self.event_end and self.event_end < self.event_start:
-            raise ValueError("event_end must not be before event_start")
-        return self
 
 
 class ClaimPatch(InputModel):

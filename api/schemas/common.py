@@ -60,6 +60,12 @@ Sha256 = Annotated[str, StringConstraints(pattern=r"^[0-9a-f]{64}$")]
 LanguageTag = Annotated[str, StringConstraints(pattern=r"^[A-Za-z]{2,3}(-[A-Za-z0-9]{1,8})*$", max_length=35)]
 
 
+def distinct_case_insensitively(values: list[str], what: str) -> list[str]:
+    if len({value.casefold() for value in values}) != len(values):
+        raise ValueError(f"{what} must be distinct (case-insensitively)")
+    return values
+
+
 class InputModel(BaseModel):
     """Request bodies: unknown fields are an error, not silently dropped."""
 

@@ -13,7 +13,7 @@ from typing import Annotated, Any
 
 from pydantic import BaseModel, BeforeValidator, Field, field_validator, model_validator
 
-from api.schemas.claims import MAX_LIST_ITEMS
+from api.schemas.claims import MAX_LIST_ITEMS, ClaimRecordChecks
 from api.schemas.common import (
     InputModel,
     LanguageTag,
@@ -24,6 +24,7 @@ from api.schemas.common import (
     Tag,
     Url,
     UtcDatetime,
+    distinct_case_insensitively,
 )
 from models.vocabulary import Channel, Precision, Reliability, SourceKind, Status
 
@@ -38,10 +39,7 @@ def _date_as_utc_midnight(value: Any) -> Any:
 ImportTime = Annotated[UtcDatetime, BeforeValidator(_date_as_utc_midnight)]
 
 
-def _distinct(values: list[str], what: str) -> list[str]:
-    if len({value.casefold() for value in values}) != len(values):
-        raise ValueError(f"{what} must be distinct (case-insensitively)")
-    return values
+_distinct = distinct_case_insensitively
 
 
 class SourceRefIn(InputModel):
@@ -71,7 +69,7 @@ class DocumentRefIn(InputModel):
         return self
 
 
-class ClaimLine(InputModel):
+class ClaimLine(ClaimRecordChecks):
     """One NDJSON line of an import: the export's line, or the minimal statement, source, channel, stated_at."""
 
     statement: Statement
@@ -97,22 +95,6 @@ class ClaimLine(InputModel):
     id: uuid.UUID | None = None
     credibility: int | None = None
     created_at: UtcDatetime | None = None
-
-    @field_validator("places")
-    @classmethod
-    def places_are_distinct(cls, places: list[str]) -> list[str]:
-        return _distinct(places, "places")
-
-    @field_validator("tags")
-    @classmethod
-    def tags_are_distinct(cls, tags: list[str]) -> list[str]:
-        return _distinct(tags, "tags")
-
-    @model_validator(mode="after")
-    def event_times_in_order(self) -> ClaimLine:
-        if self.event_start and self.event_end and self.event_end < self.event_start:
-            raise ValueError("event_end must not be before event_start")
-        return self
 
 
 class ImportSummaryOut(BaseModel):

@@ -7,7 +7,7 @@ from datetime import datetime
 
 from pydantic import BaseModel, Field, field_validator
 
-from api.schemas.common import InputModel, Name, Ref, ShortText, Url
+from api.schemas.common import InputModel, Name, Ref, ShortText, Url, distinct_case_insensitively
 from models.vocabulary import Reliability, SourceKind, Status
 
 
@@ -24,10 +24,7 @@ class SourceIn(InputModel):
     @field_validator("aliases")
     @classmethod
     def aliases_are_distinct(cls, aliases: list[str]) -> list[str]:
-        seen = {alias.casefold() for alias in aliases}
-        if len(seen) != len(aliases):
-            raise ValueError("aliases must be distinct (case-insensitively)")
-        return aliases
+        return distinct_case_insensitively(aliases, "aliases")
 
 
 class SourcePatch(InputModel):
