@@ -840,17 +840,19 @@ class Ledger:
         self.last_at = at
         self.seq += 1
         digest = compute_hash(
-            seq=self.seq,
-            type=type,
-            actor_id=actor_id,
-            at=at,
-            claim_id=claim_id,
-            source_id=source_id,
-            from_status=from_status,
-            to_status=to_status,
-            rationale=rationale,
-            payload=payload,
-            prev_hash=self.prev_hash,
+            {
+                "seq": self.seq,
+                "type": type,
+                "actor_id": actor_id,
+                "at": at,
+                "claim_id": claim_id,
+                "source_id": source_id,
+                "from_status": from_status,
+                "to_status": to_status,
+                "rationale": rationale,
+                "payload": payload,
+                "prev_hash": self.prev_hash,
+            }
         )
         self.rows.append(
             (

@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import hashlib
 import uuid
-from collections.abc import Iterator, Sequence
+from collections.abc import Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from typing import Any
@@ -46,34 +46,19 @@ def _canonical_id(value: uuid.UUID | None) -> str | None:
     return str(value) if value is not None else None
 
 
-def compute_hash(
-    *,
-    seq: int,
-    type: str,
-    actor_id: uuid.UUID | None,
-    at: datetime,
-    claim_id: uuid.UUID | None,
-    source_id: uuid.UUID | None,
-    from_status: str | None,
-    to_status: str | None,
-    rationale: str | None,
-    payload: dict[str, Any],
-    prev_hash: str,
-) -> str:
-    """SHA-256 over the canonical JSON (sorted keys, compact, UTF-8) of the row and the previous hash."""
-    document = {
-        "seq": seq,
-        "type": type,
-        "actor_id": _canonical_id(actor_id),
-        "at": _iso(at),
-        "claim_id": _canonical_id(claim_id),
-        "source_id": _canonical_id(source_id),
-        "from_status": from_status,
-        "to_status": to_status,
-        "rationale": rationale,
-        "payload": payload,
-        "prev_hash": prev_hash,
-    }
+# The columns an event's hash covers: all of them but the hash itself.
+HASHED_FIELDS = (
+    "seq", "type", "actor_id", "at", "claim_id", "source_id", "from_status", "to_status", "rationale", "payload",
+    "prev_hash",
+)  # fmt: skip
+
+
+def compute_hash(row: Mapping[str, Any]) -> str:
+    """SHA-256 over the canonical JSON (sorted keys, compact, UTF-8) of an event row's `HASHED_FIELDS`."""
+    document = {name: row[name] for name in HASHED_FIELDS}
+    for name in ("actor_id", "claim_id", "source_id"):
+        document[name] = _canonical_id(document[name])
+    document["at"] = _iso(document["at"])
     return hashlib.sha256(orjson.dumps(document, option=orjson.OPT_SORT_KEYS)).hexdigest()
 
 
@@ -146,35 +131,21 @@ def append_many(session: Session, events: Sequence[NewEvent], at: datetime) -> N
     rows = []
     for new in events:
         seq += 1
-        digest = compute_hash(
-            seq=seq,
-            type=new.type,
-            actor_id=new.actor_id,
-            at=moment,
-            claim_id=new.claim_id,
-            source_id=new.source_id,
-            from_status=new.from_status,
-            to_status=new.to_status,
-            rationale=new.rationale,
-            payload=new.payload,
-            prev_hash=prev_hash,
-        )
-        rows.append(
-            {
-                "seq": seq,
-                "type": new.type,
-                "actor_id": new.actor_id,
-                "at": moment,
-                "claim_id": new.claim_id,
-                "source_id": new.source_id,
-                "from_status": new.from_status,
-                "to_status": new.to_status,
-                "rationale": new.rationale,
-                "payload": new.payload,
-                "prev_hash": prev_hash,
-                "hash": digest,
-            }
-        )
+        row: dict[str, Any] = {
+            "seq": seq,
+            "type": new.type,
+            "actor_id": new.actor_id,
+            "at": moment,
+            "claim_id": new.claim_id,
+            "source_id": new.source_id,
+            "from_status": new.from_status,
+            "to_status": new.to_status,
+            "rationale": new.rationale,
+            "payload": new.payload,
+            "prev_hash": prev_hash,
+        }
+        digest = row["hash"] = compute_hash(row)
+        rows.append(row)
         prev_hash = digest
     bulk.insert_rows(session, Event.metadata.tables[Event.__tablename__], rows)
     session.info[_HEAD_KEY] = _Head(seq, prev_hash, moment)
@@ -209,19 +180,7 @@ def verify(session: Session) -> dict[str, Any]:
         elif event.prev_hash != prev_hash:
             reason = "prev_hash does not match the previous row's hash"
         else:
-            recomputed = compute_hash(
-                seq=event.seq,
-                type=event.type,
-                actor_id=event.actor_id,
-                at=event.at,
-                claim_id=event.claim_id,
-                source_id=event.source_id,
-                from_status=event.from_status,
-                to_status=event.to_status,
-                rationale=event.rationale,
-                payload=event.payload,
-                prev_hash=event.prev_hash,
-            )
+            recomputed = compute_hash({name: getattr(event, name) for name in HASHED_FIELDS})
             if recomputed != event.hash:
                 reason = "the row's content does not match its hash"
         if reason is not None:
