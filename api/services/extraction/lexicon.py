@@ -198,6 +198,25 @@ ROLES = {
     "editor",
 }
 
+# Portfolios that turn "Foreign Minister" into "Foreign Ministry".
+PORTFOLIOS = {
+    "foreign",
+    "defence",
+    "defense",
+    "interior",
+    "finance",
+    "energy",
+    "economy",
+    "health",
+    "justice",
+    "culture",
+    "education",
+    "digital",
+    "infrastructure",
+    "agriculture",
+}
+
+
 # Words that may stand before a role head and belong to the role ("deputy prime minister").
 ROLE_MODIFIERS = {
     "director",
@@ -218,27 +237,13 @@ ROLE_MODIFIERS = {
     "district",
     "council",
     "general",
-    "foreign",
-    "defence",
-    "defense",
-    "interior",
-    "finance",
-    "energy",
-    "economy",
-    "health",
-    "justice",
-    "culture",
-    "education",
-    "digital",
-    "infrastructure",
-    "agriculture",
     "veterans",
     "reintegration",
     "top",
     "lead",
     "executive",
     "state",
-}
+} | PORTFOLIOS
 
 # Heads of a party that is not one named person: "military officials", "the analysts", "the ministry".
 PARTY_NOUNS = {

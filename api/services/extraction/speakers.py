@@ -19,6 +19,7 @@ from api.services.extraction.lexicon import (
     NATIONALITIES,
     OUTLET_WORDS,
     PARTY_NOUNS,
+    PORTFOLIOS,
     PRONOUNS,
     ROLE_MODIFIERS,
     ROLES,
@@ -98,23 +99,6 @@ ORGANISATION_WORDS = {
     "watch",
     "tass",
     "reuters",
-}
-# Portfolios that turn "Foreign Minister" into "Foreign Ministry".
-PORTFOLIOS = {
-    "foreign",
-    "defence",
-    "defense",
-    "interior",
-    "finance",
-    "energy",
-    "economy",
-    "health",
-    "justice",
-    "culture",
-    "education",
-    "digital",
-    "infrastructure",
-    "agriculture",
 }
 # Plural or collective heads that "they" can refer back to.
 _PLURAL_HINTS = ("officials", "analysts", "authorities", "forces", "troops", "sources", "experts", "monitors")
@@ -280,7 +264,7 @@ def _find_role(words: list[str]) -> tuple[int, int] | None:
             start = index
             while start > 0:
                 previous = words[start - 1].lower()
-                if previous in ROLE_MODIFIERS or previous in PORTFOLIOS:
+                if previous in ROLE_MODIFIERS:
                     start -= 1
                 else:
                     break
