@@ -16,7 +16,7 @@ What it writes, all generated from one seed so that two runs give the same datab
   intermediaries (`via`), speakers and documents, each with its `claim.created` event;
 - a verification history for most claims: `claim.status_changed` events (claimed → under_review → a reviewed
   status, or claimed → retracted), with independent evidence (`evidence.added`) before a claim is confirmed,
-  corroborated or refuted; each claim's status, status_changed_at and version match its events.
+  corroborated or refuted; each claim's status, status_changed_at, seconds_to_first_review and version match its events.
 
 Every event is hashed with `api.services.ledger.compute_hash` in `seq` order and stamped no earlier than its
 predecessor, so `GET /v1/audit/verify` (and `claimdb verify`) find the chain intact afterwards.
@@ -66,8 +66,10 @@ from models import (  # noqa: E402
     SourceName,
 )
 from models.base import UTCDateTime  # noqa: E402
+from models.vocabulary import REVIEWED_STATUSES  # noqa: E402
 
 EPOCH = datetime(1970, 1, 1, tzinfo=UTC)
+REVIEWED = frozenset(status.value for status in REVIEWED_STATUSES)
 # Sources and actors are recorded at the start; claims are recorded over the rest of the span; reviews may
 # follow a claim by up to ~45 days, so the whole ledger lies in the past.
 START = datetime(2022, 2, 20, tzinfo=UTC)
@@ -643,6 +645,7 @@ TUPLE_COLUMNS = {
         "created_at",
         "status",
         "status_changed_at",
+        "seconds_to_first_review",
         "version",
     ),
     "claim_places": ("claim_id", "position", "name", "name_key"),
@@ -1159,6 +1162,7 @@ class Filler:
 
             _w, path, stance = STATUS_PATHS[pick(generator.path_weights)]
             status, status_changed_at, version = "claimed", created_at, 1
+            seconds_to_first_review = None
             step_us = created_us
             for target in path:
                 if target != "under_review" and stance is not None:
@@ -1222,6 +1226,8 @@ class Filler:
                 }
                 heapq.heappush(pending, Pending(step_us, next(order), event))
                 status, status_changed_at = target, changed_at
+                if seconds_to_first_review is None and target in REVIEWED:
+                    seconds_to_first_review = (step_us - created_us) / SECOND
 
             rows_claims["claims"].append(
                 (
@@ -1243,6 +1249,7 @@ class Filler:
                     created_at,
                     status,
                     status_changed_at,
+                    seconds_to_first_review,
                     version,
                 )
             )

@@ -13,7 +13,11 @@ from models.vocabulary import Channel, EvidenceKind, LinkKind, Precision, Stance
 
 
 class Claim(Base):
-    """What a source asserted. `status`, `status_changed_at` and `version` are a projection of the ledger."""
+    """What a source asserted.
+
+    `status`, `status_changed_at`, `seconds_to_first_review` and `version` are a projection of the ledger,
+    written in the same transaction as the event they follow from.
+    """
 
     __tablename__ = "claims"
     __table_args__ = (
@@ -26,8 +30,9 @@ class Claim(Base):
         Index("ix_claims_stated_at_id", "stated_at", "id"),
         Index("ix_claims_created_at_id", "created_at", "id"),
         Index("ix_claims_status_stated_at", "status", "stated_at"),
-        # A source's scorecard: its claims by status, and each claim's recorded time, from the index alone.
-        Index("ix_claims_source_id_id_created_at_status", "source_id", "id", "created_at", "status"),
+        # A source's scorecard from the index alone: its claims by status, and its waits for a first review
+        # in order, so the median is found by skipping to the middle.
+        Index("ix_claims_source_id_seconds_to_first_review_status", "source_id", "seconds_to_first_review", "status"),
     )
 
     id: Mapped[uuid.UUID] = mapped_column(primary_key=True, default=uuid.uuid4)
@@ -48,6 +53,8 @@ class Claim(Base):
     created_at: Mapped[datetime] = mapped_column(default=utc_now)
     status: Mapped[str] = mapped_column(String(20), default=Status.CLAIMED.value)
     status_changed_at: Mapped[datetime] = mapped_column(default=utc_now)
+    # From created_at to the first event into a reviewed status (REVIEWED_STATUSES); set once, never moved.
+    seconds_to_first_review: Mapped[float | None]
     version: Mapped[int] = mapped_column(Integer, default=1)
 
     places: Mapped[list[ClaimPlace]] = relationship(

@@ -20,8 +20,6 @@ class Event(Base):
         Index("ix_events_actor_id_seq", "actor_id", "seq"),
         Index("ix_events_type_seq", "type", "seq"),
         Index("ix_events_at", "at"),
-        # A claim's first review (the scorecard): its status-setting events by time, from the index alone.
-        Index("ix_events_claim_id_at_to_status", "claim_id", "at", "to_status"),
     )
 
     # Assigned by the ledger service under its lock, so it is gapless; INTEGER on SQLite makes it the rowid.

@@ -516,6 +516,8 @@ class _Import:
                 "created_at": self.now,
                 "status": status,
                 "status_changed_at": status_changed_at,
+                # The claim.imported event below records the status: it is the first review when reviewed.
+                "seconds_to_first_review": 0.0 if line.status in REVIEWED_STATUSES else None,
                 "version": 1,
             }
         )

@@ -117,7 +117,10 @@ def change_status(
         items = _evidence_items(session, claim_id, evidence_ids)
         if target in REQUIRED_STANCE:
             _require_independent_evidence(session, claim.source_id, target, items, named=evidence_ids is not None)
-    version = bump_version(session, claim_id, expected_version, status=target.value, status_changed_at=now)
+    projection: dict[str, Any] = {"status": target.value, "status_changed_at": now}
+    if target in REVIEWED_STATUSES and claim.seconds_to_first_review is None:
+        projection["seconds_to_first_review"] = (now - claim.created_at).total_seconds()
+    version = bump_version(session, claim_id, expected_version, **projection)
     ledger.append(
         session,
         "claim.status_changed",
