@@ -44,6 +44,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     app.state.settings = settings
     app.state.database = database
     app.state.write_gate = anyio.Lock()
+    app.state.read_gate = anyio.Semaphore(settings.read_concurrency)
     app.state.head_revision = head_revision()
     install_error_handlers(app)
 

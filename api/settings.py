@@ -24,6 +24,9 @@ class Settings(BaseSettings):
     # How long SQLite waits for a lock before giving up, in milliseconds.
     sqlite_busy_timeout_ms: int = 30_000
     log_level: str = "info"
+    # Reading requests served at once per process; more wait their turn in the event loop. Python runs one
+    # thread at a time, so beyond a few, reader threads only fight over the interpreter lock (bench/README.md).
+    read_concurrency: int = Field(default=3, ge=1, le=64)
     # The organisation named as author of ClaimReview exports.
     publisher_name: str = "claimdb"
     # Where this claimdb is reached publicly: stable claim URLs in exports are built from it.

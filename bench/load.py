@@ -5,6 +5,16 @@
 The workload: 70% by-source list reads (pages of 50), 20% claim posts (each writes its ledger event), 10%
 status changes with If-Match (a 412 from a lost race is counted apart, never as an error). The baseline is
 `GET /health/live` of the same server under the same load. The key must be a reviewer's or an admin's.
+
+Phases, in order, each as long as --seconds:
+- baseline, reads only, posts only, mixed: every client sends its next request as soon as the last one is
+  answered (a closed loop). This measures capacity (requests/s); with 32 clients always waiting, the latency
+  of each request is mostly its wait behind the other 31 (Little's law: 32 / throughput on average).
+- mixed, paced: the same mix and clients, but the requests arrive on a fixed schedule at --paced-share of the
+  rate the mixed phase reached (an open loop, as a service sees independent users). Latency is measured from
+  the moment a request was due, not from when it was sent, so a server that falls behind cannot hide the
+  delay (no coordinated omission). This is the latency the server gives 32 clients below saturation.
+
 It prints requests/s and p50/p99 per operation, the error count, the ratios to the baseline and the
 ledger verification after the run.
 """
@@ -18,6 +28,7 @@ import statistics
 import time
 from collections import defaultdict
 from dataclasses import dataclass, field
+from typing import Any
 
 import httpx
 
@@ -78,46 +89,79 @@ def claim_body(source_id: str, index: int) -> dict[str, object]:
 MIXES = {"reads only": (1.0, 0.0), "posts only": (0.0, 1.0), "mixed": (0.7, 0.2)}
 
 
+def next_request(rng: random.Random, mode: str, sources: list[str]) -> tuple[str, str, str, dict[str, Any]]:
+    """The operation to send next in this phase: its name, method, path and httpx arguments."""
+    if mode == "baseline":
+        return "baseline", "GET", "/health/live", {}
+    read_share, post_share = MIXES[mode]
+    roll = rng.random()
+    if roll < read_share:
+        return "read by source", "GET", "/v1/claims", {"params": {"source": rng.choice(sources), "limit": 50}}
+    if roll < read_share + post_share:
+        return "post claim", "POST", "/v1/claims", {"json": claim_body(rng.choice(sources), rng.randrange(1000))}
+    return "status change", "", "", {}
+
+
+async def send(
+    client: httpx.AsyncClient,
+    request: tuple[str, str, str, dict[str, Any]],
+    due: float,
+    tally: Tally,
+    claims: list[str],
+) -> None:
+    """Send one operation and record its latency from `due` (when it was meant to start) to its answer."""
+    operation, method, path, kwargs = request
+    if operation == "status change":
+        await status_change(client, random.choice(claims), tally, due)
+        return
+    try:
+        response = await client.request(method, path, **kwargs)
+    except httpx.HTTPError as error:
+        tally.error(operation, repr(error))
+        return
+    elapsed = time.perf_counter() - due
+    if response.status_code >= 400:
+        tally.error(operation, f"{response.status_code} {response.text}")
+    else:
+        tally.record(operation, elapsed)
+        if operation == "post claim":
+            claims.append(response.json()["id"])
+
+
 async def client_loop(
     client: httpx.AsyncClient, deadline: float, tally: Tally, mode: str, sources: list[str], claims: list[str]
 ) -> None:
+    """Closed loop: the next request goes as soon as the last one is answered."""
     rng = random.Random()
     while time.perf_counter() < deadline:
-        if mode == "baseline":
-            operation, method, path, kwargs = "baseline", "GET", "/health/live", {}
-        else:
-            read_share, post_share = MIXES[mode]
-            roll = rng.random()
-            if roll < read_share:
-                operation = "read by source"
-                method, path = "GET", "/v1/claims"
-                kwargs = {"params": {"source": rng.choice(sources), "limit": 50}}
-            elif roll < read_share + post_share:
-                operation = "post claim"
-                method, path = "POST", "/v1/claims"
-                kwargs = {"json": claim_body(rng.choice(sources), rng.randrange(1000))}
-            else:
-                operation = "status change"
-                await status_change(client, rng.choice(claims), tally)
-                continue
-        started = time.perf_counter()
-        try:
-            response = await client.request(method, path, **kwargs)
-        except httpx.HTTPError as error:
-            tally.error(operation, repr(error))
-            continue
-        elapsed = time.perf_counter() - started
-        if response.status_code >= 400:
-            tally.error(operation, f"{response.status_code} {response.text}")
-        else:
-            tally.record(operation, elapsed)
-            if operation == "post claim":
-                claims.append(response.json()["id"])
+        await send(client, next_request(rng, mode, sources), time.perf_counter(), tally, claims)
 
 
-async def status_change(client: httpx.AsyncClient, claim_id: str, tally: Tally) -> None:
+async def paced_client_loop(
+    client: httpx.AsyncClient,
+    deadline: float,
+    interval: float,
+    tally: Tally,
+    sources: list[str],
+    claims: list[str],
+) -> None:
+    """Open loop: requests are due every `interval` seconds from a random offset, answered or not.
+
+    A request that comes due while the previous one is still out is sent when that one returns, and its
+    latency still counts from when it was due.
+    """
+    rng = random.Random()
+    due = time.perf_counter() + rng.uniform(0, interval)
+    while due < deadline:
+        delay = due - time.perf_counter()
+        if delay > 0:
+            await asyncio.sleep(delay)
+        await send(client, next_request(rng, "mixed", sources), due, tally, claims)
+        due += interval
+
+
+async def status_change(client: httpx.AsyncClient, claim_id: str, tally: Tally, due: float) -> None:
     """Read the ETag, then move the claim one step; a 412 means another client moved it first."""
-    started = time.perf_counter()
     try:
         current = await client.get(f"/v1/claims/{claim_id}")
         status = current.json()["status"]
@@ -132,7 +176,7 @@ async def status_change(client: httpx.AsyncClient, claim_id: str, tally: Tally) 
     except httpx.HTTPError as error:
         tally.error("status change", repr(error))
         return
-    elapsed = time.perf_counter() - started
+    elapsed = time.perf_counter() - due
     if response.status_code == 412:
         tally.lost_races += 1
     elif response.status_code >= 400:
@@ -142,15 +186,28 @@ async def status_change(client: httpx.AsyncClient, claim_id: str, tally: Tally) 
 
 
 async def phase(
-    url: str, key: str, seconds: float, clients: int, mode: str, sources: list[str], claims: list[str]
+    url: str,
+    key: str,
+    seconds: float,
+    clients: int,
+    mode: str,
+    sources: list[str],
+    claims: list[str],
+    paced_rate: float | None = None,
 ) -> tuple[Tally, float]:
+    """One phase: closed-loop clients, or with `paced_rate` (requests/s in all) open-loop ones."""
     tally = Tally()
     limits = httpx.Limits(max_connections=clients, max_keepalive_connections=clients)
     headers = {"Authorization": f"Bearer {key}"}
     async with httpx.AsyncClient(base_url=url, headers=headers, limits=limits, timeout=30) as client:
         started = time.perf_counter()
         deadline = started + seconds
-        await asyncio.gather(*(client_loop(client, deadline, tally, mode, sources, claims) for _ in range(clients)))
+        if paced_rate is None:
+            loops = [client_loop(client, deadline, tally, mode, sources, claims) for _ in range(clients)]
+        else:
+            interval = clients / paced_rate
+            loops = [paced_client_loop(client, deadline, interval, tally, sources, claims) for _ in range(clients)]
+        await asyncio.gather(*loops)
         return tally, time.perf_counter() - started
 
 
@@ -173,6 +230,13 @@ async def main() -> None:
     parser.add_argument("--seconds", type=float, default=60)
     parser.add_argument("--baseline-seconds", type=float, default=None, help="default: the same as --seconds")
     parser.add_argument("--clients", type=int, default=32)
+    parser.add_argument(
+        "--paced-share",
+        type=float,
+        default=0.5,
+        help="the paced phase's rate as a share of the mixed phase's operations/s (default 0.5)",
+    )
+    parser.add_argument("--paced-rate", type=float, default=None, help="the paced phase's operations/s, overriding")
     args = parser.parse_args()
 
     async with httpx.AsyncClient(base_url=args.url, headers={"Authorization": f"Bearer {args.key}"}) as client:
@@ -183,6 +247,12 @@ async def main() -> None:
     for mode in ("baseline", "reads only", "posts only", "mixed"):
         seconds = (args.baseline_seconds or args.seconds) if mode == "baseline" else args.seconds
         results[mode] = await phase(args.url, args.key, seconds, args.clients, mode, sources, claims)
+    mixed_tally, mixed_elapsed = results["mixed"]
+    capacity = sum(len(values) for values in mixed_tally.latencies.values()) / mixed_elapsed
+    paced_rate = args.paced_rate or capacity * args.paced_share
+    results["mixed, paced"] = await phase(
+        args.url, args.key, args.seconds, args.clients, "mixed", sources, claims, paced_rate=paced_rate
+    )
     print("results (rate, latency from sending a request to its full answer):")
     rates = {mode: report(mode, tally, elapsed) for mode, (tally, elapsed) in results.items()}
     base = rates["baseline"].get("baseline", 0) or 1
@@ -190,9 +260,11 @@ async def main() -> None:
     for mode, operation in (("reads only", "read by source"), ("posts only", "post claim")):
         rate = rates[mode].get(operation, 0)
         print(f"  {operation} alone: {rate:.1f} req/s = {rate / base:.1%} of the baseline")
-    mixed_tally, mixed_elapsed = results["mixed"]
-    total = sum(len(values) for values in mixed_tally.latencies.values()) / mixed_elapsed
-    print(f"  mixed: {total:.1f} req/s in all")
+    print(f"  mixed: {capacity:.1f} operations/s in all")
+    print(f"  mixed, paced: {paced_rate:.1f} operations/s due ({paced_rate / capacity:.0%} of the mixed phase)")
+    paced_tally, _paced_elapsed = results["mixed, paced"]
+    worst = max(percentile(values, 0.99) for values in paced_tally.latencies.values())
+    print(f"  mixed, paced: worst p99 {worst * 1000:.1f} ms (100 ms asked)")
     errors = sum(sum(tally.errors.values()) for tally, _elapsed in results.values())
     lost = sum(tally.lost_races for tally, _elapsed in results.values())
     print(f"  errors: {errors}; lost races (412, not errors): {lost}")

@@ -54,7 +54,7 @@ def create_claim(
     return _detail(response, session, claim_id)
 
 
-def claim_filters(
+async def claim_filters(
     source: Annotated[
         list[str], Query(description="Source id, or exact name or alias (case-insensitive); repeatable (OR).")
     ] = [],  # noqa: B006 - FastAPI reads the default, never mutates it
@@ -73,7 +73,7 @@ def claim_filters(
     ] = None,
     sort: Literal["-stated_at", "stated_at", "-recorded_at", "relevance"] = "-stated_at",
 ) -> claims.ClaimQuery:
-    """The filters of `GET /v1/claims` (and of its export), without paging."""
+    """The filters of `GET /v1/claims` (and of its export), without paging. No I/O, so not run in a thread."""
     return claims.ClaimQuery(
         sources=source,
         include_children=include_children,

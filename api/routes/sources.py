@@ -5,10 +5,10 @@ from __future__ import annotations
 import uuid
 from typing import Annotated, Literal
 
-from fastapi import APIRouter, Query
+from fastapi import APIRouter, Query, Response
 
 from api.deps import AnalystDep, PrincipalDep, SessionDep, SettingsDep
-from api.routes.common import problems
+from api.routes.common import fast_json, problems
 from api.schemas.claims import ClaimOut
 from api.schemas.common import Page
 from api.schemas.sources import ScorecardOut, SourceIn, SourceOut, SourcePatch
@@ -77,9 +77,9 @@ def source_claims(
     include_children: Annotated[bool, Query(description="Add every descendant's claims.")] = False,
     limit: Annotated[int, Query(ge=1, le=MAX_LIMIT)] = DEFAULT_LIMIT,
     cursor: Annotated[str | None, Query(max_length=1000)] = None,
-) -> dict[str, object]:
+) -> Response:
     """The source's claims, newest statement first (the same as `GET /v1/claims?source=<id>`)."""
     items, next_cursor = claims.list_source_claims(
         session, source_id, include_children=include_children, limit=limit, cursor=cursor, secret=settings.secret_key
     )
-    return {"items": items, "next_cursor": next_cursor}
+    return fast_json({"items": items, "next_cursor": next_cursor})
