@@ -21,7 +21,9 @@ from sqlalchemy import (
     Uuid,
     and_,
     bindparam,
+    delete,
     func,
+    insert,
     literal,
     literal_column,
     null,
@@ -364,16 +366,30 @@ def describe(session: Session, claim_ids: list[uuid.UUID], as_of: datetime | Non
     return [_shape(state, refs) for state in ordered]
 
 
-def _evidence_items(session: Session, claim_id: uuid.UUID, claim_source_id: uuid.UUID) -> list[dict[str, Any]]:
+def _evidence_statement() -> Select[Any]:
     provider = aliased(Source)
-    rows = session.execute(
+    return (
         select(Evidence, provider.name, Document.title, Document.url, Actor.name)
         .outerjoin(provider, provider.id == Evidence.provided_by_source_id)
         .outerjoin(Document, Document.id == Evidence.document_id)
         .outerjoin(Actor, Actor.id == Evidence.added_by_id)
-        .where(Evidence.claim_id == claim_id)
+        .where(Evidence.claim_id == bindparam("claim_id"))
         .order_by(Evidence.added_at, Evidence.id)
-    ).all()
+    )
+
+
+# Built once, like the list queries: adapting the alias costs more than running the query (every POST and
+# GET of a single claim runs both).
+_EVIDENCE_QUERY = _evidence_statement()
+_LINKS_QUERY = (
+    select(ClaimLink)
+    .where((ClaimLink.from_claim_id == bindparam("claim_id")) | (ClaimLink.to_claim_id == bindparam("claim_id")))
+    .order_by(ClaimLink.created_at, ClaimLink.id)
+)
+
+
+def _evidence_items(session: Session, claim_id: uuid.UUID, claim_source_id: uuid.UUID) -> list[dict[str, Any]]:
+    rows = session.execute(_EVIDENCE_QUERY, {"claim_id": claim_id}).all()
     if not rows:
         return []
     provider_ids = [row[0].provided_by_source_id for row in rows if row[0].provided_by_source_id]
@@ -407,11 +423,7 @@ def _evidence_items(session: Session, claim_id: uuid.UUID, claim_source_id: uuid
 
 
 def _links(session: Session, claim_id: uuid.UUID) -> list[dict[str, Any]]:
-    rows = session.execute(
-        select(ClaimLink)
-        .where((ClaimLink.from_claim_id == claim_id) | (ClaimLink.to_claim_id == claim_id))
-        .order_by(ClaimLink.created_at, ClaimLink.id)
-    ).scalars()
+    rows = session.execute(_LINKS_QUERY, {"claim_id": claim_id}).scalars()
     return [
         {
             "id": link.id,
@@ -456,16 +468,22 @@ def _check_references(session: Session, values: dict[str, Any]) -> None:
         require_document(session, values["document_id"], "document_id")
 
 
-def _place_rows(places: list[str]) -> list[ClaimPlace]:
-    return [ClaimPlace(position=index, name=name, name_key=sources.name_key(name)) for index, name in enumerate(places)]
+def _place_rows(claim_id: uuid.UUID, places: list[str]) -> list[dict[str, Any]]:
+    return [
+        {"claim_id": claim_id, "position": index, "name": name, "name_key": sources.name_key(name)}
+        for index, name in enumerate(places)
+    ]
 
 
-def _tag_rows(tags: list[str]) -> list[ClaimTag]:
-    return [ClaimTag(position=index, tag=tag, tag_key=sources.name_key(tag)) for index, tag in enumerate(tags)]
+def _tag_rows(claim_id: uuid.UUID, tags: list[str]) -> list[dict[str, Any]]:
+    return [
+        {"claim_id": claim_id, "position": index, "tag": tag, "tag_key": sources.name_key(tag)}
+        for index, tag in enumerate(tags)
+    ]
 
 
-def _via_rows(via: list[uuid.UUID]) -> list[ClaimVia]:
-    return [ClaimVia(position=index, source_id=source_id) for index, source_id in enumerate(via)]
+def _via_rows(claim_id: uuid.UUID, via: list[uuid.UUID]) -> list[dict[str, Any]]:
+    return [{"claim_id": claim_id, "position": index, "source_id": source_id} for index, source_id in enumerate(via)]
 
 
 def _request_digest(data: ClaimIn) -> str:
@@ -500,27 +518,37 @@ def create_claim(
             return replayed, False
     values = data.model_dump()
     _check_references(session, values)
-    claim = Claim(
-        id=uuid.uuid4(),  # known now, so the ledger event can name the claim before anything is flushed
+    claim_id = uuid.uuid4()  # known now, so the ledger event can name the claim before anything is written
+    claim_row = {
+        "id": claim_id,
         **{name: values[name] for name in _COLUMN_FIELDS},
-        created_by_id=actor.id,
-        created_at=now,
-        status=Status.CLAIMED.value,
-        status_changed_at=now,
-        version=1,
-    )
-    claim.places = _place_rows(data.places)
-    claim.tags = _tag_rows(data.tags)
-    claim.via = _via_rows(data.via)
+        "created_by_id": actor.id,
+        "created_at": now,
+        "status": Status.CLAIMED.value,
+        "status_changed_at": now,
+        "version": 1,
+    }
+
+    def write() -> None:
+        # Core inserts, not the ORM's unit of work: this is the hottest write path (issue 6's load test).
+        session.execute(insert(Claim), [claim_row])
+        for model, rows in (
+            (ClaimPlace, _place_rows(claim_id, data.places)),
+            (ClaimTag, _tag_rows(claim_id, data.tags)),
+            (ClaimVia, _via_rows(claim_id, data.via)),
+        ):
+            if rows:
+                session.execute(insert(model), rows)
+
     if data.external_id is None:
-        session.add(claim)  # no unique column but the new id: no savepoint needed
+        write()  # no unique column but the new id: no savepoint needed
     else:
-        insert_unique(session, [claim], lambda: _external_id_clash(session, data.external_id))
+        insert_unique(session, write, lambda: _external_id_clash(session, data.external_id))
     ledger.append(
         session,
         "claim.created",
         actor_id=actor.id,
-        claim_id=claim.id,
+        claim_id=claim_id,
         source_id=data.source_id,
         to_status=Status.CLAIMED.value,
         at=now,
@@ -532,12 +560,12 @@ def create_claim(
                 actor_id=actor.id,
                 key=idempotency_key,
                 request_sha256=digest,
-                claim_id=claim.id,
+                claim_id=claim_id,
                 created_at=now,
             )
         )
         session.flush()
-    return claim.id, True
+    return claim_id, True
 
 
 def _external_id_clash(session: Session, external_id: str | None) -> Conflict | None:
@@ -614,11 +642,11 @@ def amend_claim(
     claim = session.get(Claim, claim_id)
     assert claim is not None
     if "places" in changed:
-        _replace_rows(session, ClaimPlace, claim_id, _place_rows(changes["places"]))
+        _replace_rows(session, ClaimPlace, claim_id, _place_rows(claim_id, changes["places"]))
     if "tags" in changed:
-        _replace_rows(session, ClaimTag, claim_id, _tag_rows(changes["tags"]))
+        _replace_rows(session, ClaimTag, claim_id, _tag_rows(claim_id, changes["tags"]))
     if "via" in changed:
-        _replace_rows(session, ClaimVia, claim_id, _via_rows(changes["via"]))
+        _replace_rows(session, ClaimVia, claim_id, _via_rows(claim_id, changes["via"]))
     ledger.append(
         session,
         "claim.amended",
@@ -634,12 +662,10 @@ def amend_claim(
     return claim_id
 
 
-def _replace_rows(session: Session, model: Any, claim_id: uuid.UUID, rows: list[Any]) -> None:
-    session.query(model).filter(model.claim_id == claim_id).delete(synchronize_session=False)
-    for row in rows:
-        row.claim_id = claim_id
-        session.add(row)
-    session.flush()
+def _replace_rows(session: Session, model: Any, claim_id: uuid.UUID, rows: list[dict[str, Any]]) -> None:
+    session.execute(delete(model).where(model.claim_id == claim_id).execution_options(synchronize_session=False))
+    if rows:
+        session.execute(insert(model), rows)
 
 
 def add_evidence(session: Session, actor: Principal, claim_id: uuid.UUID, data: EvidenceIn) -> uuid.UUID:
