@@ -83,8 +83,8 @@ def get_principal(
 ) -> Principal:
     """The actor behind the bearer key.
 
-    Looked up on a short read session of its own, closed before the route runs: it never waits for the
-    write turn, and no request holds two pooled connections at once (which could starve the pool).
+    Looked up on a read connection of its own (no ORM session: this runs on every request), closed before
+    the route's own work: no request holds two pooled connections at once (which could starve the pool).
     """
     token = None
     if authorization:
@@ -92,8 +92,8 @@ def get_principal(
         if scheme.lower() == "bearer":
             token = credentials.strip()
     database: Database = request.app.state.database
-    with database.session(write=False) as session:
-        return authenticate(session, token)
+    with database.read_engine.connect() as connection:
+        return authenticate(connection, token)
 
 
 PrincipalDep = Annotated[Principal, Depends(get_principal)]

@@ -13,7 +13,7 @@ import uuid
 from collections.abc import Iterable
 from dataclasses import dataclass
 
-from sqlalchemy import bindparam, select, update
+from sqlalchemy import Connection, bindparam, select, update
 from sqlalchemy.orm import Session
 
 from api.errors import Forbidden, InvalidInput, NotFound, Unauthorized
@@ -59,8 +59,8 @@ def _hash_secret(secret: str) -> str:
     return hashlib.sha256(secret.encode()).hexdigest()
 
 
-def authenticate(session: Session, token: str | None) -> Principal:
-    """The actor behind a bearer token, or 401."""
+def authenticate(session: Session | Connection, token: str | None) -> Principal:
+    """The actor behind a bearer token, or 401. Runs on a session or, cheaper per request, a bare connection."""
     if not token:
         raise Unauthorized("An API key is required: send 'Authorization: Bearer <key>'.")
     parts = token.split("_", 2)

@@ -890,11 +890,14 @@ def list_claims(
     return describe(session, [row.id for row in rows], query.as_of), next_cursor
 
 
+_SOURCE_EXISTS = select(Source.id).where(Source.id == bindparam("source_id"))
+
+
 def list_source_claims(
     session: Session, source_id: uuid.UUID, *, include_children: bool, limit: int, cursor: str | None, secret: str
 ) -> tuple[list[dict[str, Any]], str | None]:
     """A source's claims (404 for an unknown source, where the list filter's unknown source is a 422)."""
-    if session.scalar(select(Source.id).where(Source.id == source_id)) is None:
+    if session.connection().execute(_SOURCE_EXISTS, {"source_id": source_id}).first() is None:
         raise NotFound(f"No source has the id {source_id}.")
     query = ClaimQuery(sources=[str(source_id)], include_children=include_children, limit=limit, cursor=cursor)
     return list_claims(session, query, secret, resolved_sources={source_id})
