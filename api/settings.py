@@ -26,7 +26,7 @@ class Settings(BaseSettings):
     log_level: str = "info"
     # Reading requests served at once per process; more wait their turn in the event loop. Python runs one
     # thread at a time, so beyond a few, reader threads only fight over the interpreter lock (bench/README.md).
-    read_concurrency: int = Field(default=3, ge=1, le=64)
+    read_concurrency: int = Field(default=2, ge=1, le=64)
     # The organisation named as author of ClaimReview exports.
     publisher_name: str = "claimdb"
     # Where this claimdb is reached publicly: stable claim URLs in exports are built from it.

@@ -52,15 +52,33 @@ class Tally:
             self.error_samples.append(f"{operation}: {detail[:300]}")
 
 
+@dataclass
+class Claims:
+    """The claims this run created, with the ETag and status it last saw for each (from its own answers).
+
+    A status change sends If-Match with the ETag the client already holds, as a client that has the claim
+    on screen would; only after a 412 (another client moved the claim first) does it read the claim again.
+    """
+
+    ids: list[str] = field(default_factory=list)
+    seen: dict[str, tuple[str, str]] = field(default_factory=dict)
+
+    def learn(self, response: httpx.Response) -> None:
+        claim = response.json()
+        if claim["id"] not in self.seen:
+            self.ids.append(claim["id"])
+        self.seen[claim["id"]] = (response.headers["ETag"], claim["status"])
+
+
 def percentile(values: list[float], fraction: float) -> float:
     ordered = sorted(values)
     return ordered[min(len(ordered) - 1, round(fraction * (len(ordered) - 1)))]
 
 
-async def seed(client: httpx.AsyncClient) -> tuple[list[str], list[str]]:
-    """Sources with some claims each, so reads return full pages; returns source ids and claim ids."""
+async def seed(client: httpx.AsyncClient) -> tuple[list[str], Claims]:
+    """Sources with some claims each, so reads return full pages; returns source ids and the claims."""
     run = f"{time.time():.0f}"
-    source_ids, claim_ids = [], []
+    source_ids, claims = [], Claims()
     for index in range(SOURCES):
         response = await client.post("/v1/sources", json={"name": f"Load source {run}-{index}", "kind": "military"})
         response.raise_for_status()
@@ -69,8 +87,8 @@ async def seed(client: httpx.AsyncClient) -> tuple[list[str], list[str]]:
         for index in range(SEED_CLAIMS_PER_SOURCE):
             response = await client.post("/v1/claims", json=claim_body(source_id, index))
             response.raise_for_status()
-            claim_ids.append(response.json()["id"])
-    return source_ids, claim_ids
+            claims.learn(response)
+    return source_ids, claims
 
 
 def claim_body(source_id: str, index: int) -> dict[str, object]:
@@ -107,12 +125,12 @@ async def send(
     request: tuple[str, str, str, dict[str, Any]],
     due: float,
     tally: Tally,
-    claims: list[str],
+    claims: Claims,
 ) -> None:
     """Send one operation and record its latency from `due` (when it was meant to start) to its answer."""
     operation, method, path, kwargs = request
     if operation == "status change":
-        await status_change(client, random.choice(claims), tally, due)
+        await status_change(client, random.choice(claims.ids), claims, tally, due)
         return
     try:
         response = await client.request(method, path, **kwargs)
@@ -125,11 +143,11 @@ async def send(
     else:
         tally.record(operation, elapsed)
         if operation == "post claim":
-            claims.append(response.json()["id"])
+            claims.learn(response)
 
 
 async def client_loop(
-    client: httpx.AsyncClient, deadline: float, tally: Tally, mode: str, sources: list[str], claims: list[str]
+    client: httpx.AsyncClient, deadline: float, tally: Tally, mode: str, sources: list[str], claims: Claims
 ) -> None:
     """Closed loop: the next request goes as soon as the last one is answered."""
     rng = random.Random()
@@ -143,7 +161,7 @@ async def paced_client_loop(
     interval: float,
     tally: Tally,
     sources: list[str],
-    claims: list[str],
+    claims: Claims,
 ) -> None:
     """Open loop: requests are due every `interval` seconds from a random offset, answered or not.
 
@@ -160,29 +178,31 @@ async def paced_client_loop(
         due += interval
 
 
-async def status_change(client: httpx.AsyncClient, claim_id: str, tally: Tally, due: float) -> None:
-    """Read the ETag, then move the claim one step; a 412 means another client moved it first."""
+async def status_change(client: httpx.AsyncClient, claim_id: str, claims: Claims, tally: Tally, due: float) -> None:
+    """Move the claim one step with If-Match; a 412 means another client moved it first."""
+    etag, status = claims.seen[claim_id]
+    target = {"claimed": "under_review", "under_review": "unverifiable", "unverifiable": "under_review"}.get(
+        status, "under_review"
+    )
     try:
-        current = await client.get(f"/v1/claims/{claim_id}")
-        status = current.json()["status"]
-        target = {"claimed": "under_review", "under_review": "unverifiable", "unverifiable": "under_review"}.get(
-            status, "under_review"
-        )
         response = await client.post(
             f"/v1/claims/{claim_id}/status",
             json={"status": target, "rationale": "load test"},
-            headers={"If-Match": current.headers["ETag"]},
+            headers={"If-Match": etag},
         )
+        elapsed = time.perf_counter() - due
+        if response.status_code == 412:
+            tally.lost_races += 1
+            claims.learn(await client.get(f"/v1/claims/{claim_id}"))
+            return
     except httpx.HTTPError as error:
         tally.error("status change", repr(error))
         return
-    elapsed = time.perf_counter() - due
-    if response.status_code == 412:
-        tally.lost_races += 1
-    elif response.status_code >= 400:
+    if response.status_code >= 400:
         tally.error("status change", f"{response.status_code} {response.text}")
     else:
         tally.record("status change", elapsed)
+        claims.learn(response)
 
 
 async def phase(
@@ -192,7 +212,7 @@ async def phase(
     clients: int,
     mode: str,
     sources: list[str],
-    claims: list[str],
+    claims: Claims,
     paced_rate: float | None = None,
 ) -> tuple[Tally, float]:
     """One phase: closed-loop clients, or with `paced_rate` (requests/s in all) open-loop ones."""
@@ -241,7 +261,7 @@ async def main() -> None:
 
     async with httpx.AsyncClient(base_url=args.url, headers={"Authorization": f"Bearer {args.key}"}) as client:
         sources, claims = await seed(client)
-    print(f"seeded {len(sources)} sources and {len(claims)} claims; {args.clients} clients")
+    print(f"seeded {len(sources)} sources and {len(claims.ids)} claims; {args.clients} clients")
 
     results = {}
     for mode in ("baseline", "reads only", "posts only", "mixed"):
