@@ -126,3 +126,48 @@ def test_by_source_query_uses_an_index(api: Api, database: Database, corpus: dic
             plan = " ".join(row[0] for row in connection.execute(text("EXPLAIN " + sql), {"source": source_id}))
             assert "Seq Scan on claims" not in plan, plan
             assert "ix_claims_source_id_stated_at_id" in plan, plan
+
+
+def _every_page(client: Any, **params: Any) -> list[tuple[str, str]]:
+    """Every claim the list returns, as (id, statement), following next_cursor to the end."""
+    claims: list[tuple[str, str]] = []
+    cursor = None
+    while True:
+        response = client.get("/v1/claims", params={**params, "limit": 500, **({"cursor": cursor} if cursor else {})})
+        assert response.status_code == 200, response.text
+        body = response.json()
+        claims.extend((item["id"], item["statement"]) for item in body["items"])
+        cursor = body["next_cursor"]
+        if cursor is None:
+            return claims
+
+
+def test_a_word_in_thousands_of_claims_pages_like_the_list_it_filters(api: Api) -> None:
+    """Over 2,000 matches SQLite walks the sort order in chunks (api/services/claims.py); the pages must be the
+    unfiltered list's pages with the non-matching claims left out, in every order, with a source filter too.
+    Stated times run against the order of recording, so no chunk's rowids are in page order."""
+    import random
+
+    from tests.test_exchange import ndjson, post_import
+
+    rng = random.Random(7)
+    lines = []
+    for number in range(2_600):
+        word = "thermobaric" if number % 6 else "artillery"
+        stated = f"2022-{1 + rng.randrange(12):02d}-{1 + rng.randrange(28):02d}T{rng.randrange(24):02d}:00:00Z"
+        lines.append(
+            {
+                "statement": f"Report {number}: {word} strikes near the front.",
+                "source": {"name": "Shelling reports" if number % 3 else "Other desk", "kind": "media"},
+                "channel": "update",
+                "stated_at": stated,
+            }
+        )
+    assert post_import(api.as_("admin"), ndjson(lines)).status_code == 200
+    viewer = api.as_("viewer")
+    for sort in ("-stated_at", "stated_at", "-recorded_at"):
+        for source in ({}, {"source": "Shelling reports"}):
+            listed = _every_page(viewer, sort=sort, **source)
+            expected = [claim for claim in listed if "thermobaric" in claim[1]]
+            assert len(expected) > 2_000 or source
+            assert _every_page(viewer, sort=sort, q="thermobaric", **source) == expected

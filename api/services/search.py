@@ -69,6 +69,12 @@ def sqlite_matching_rowids(terms: list[Term]) -> Select[Any]:
     )
 
 
+def sqlite_matching_rowids_between(terms: list[Term]) -> Select[Any]:
+    """SQLite only: the rowids from :low to :high of the claims matching every term. FTS5 reads only that part
+    of each term's list of rows, so a narrow range costs little however common the words are."""
+    return sqlite_matching_rowids(terms).where(literal_column("rowid").between(bindparam("low"), bindparam("high")))
+
+
 def restrict(statement: Select[Any], dialect: str, terms: list[Term]) -> tuple[Select[Any], ColumnElement[Any]]:
     """Keep only claims matching every term; also return each match's rank (lower ranks first)."""
     if dialect == "sqlite":
