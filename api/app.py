@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import gc
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 
@@ -29,10 +28,6 @@ def create_app(settings: Settings | None = None) -> FastAPI:
 
     @asynccontextmanager
     async def lifespan(_app: FastAPI) -> AsyncIterator[None]:
-        # Everything loaded so far (modules, the app, prebuilt statements) lives as long as the process. Moved
-        # out of the collector's sight, it is not traversed again by every full collection: those took about
-        # 50 ms here, a pause for every request in flight (bench/README.md, load).
-        gc.freeze()
         yield
         database.dispose()
 

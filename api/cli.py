@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import argparse
+import gc
 import sys
 
 from api.database import Database
@@ -19,13 +20,19 @@ def _database() -> Database:
 def cmd_serve(args: argparse.Namespace) -> int:
     import uvicorn
 
+    from api.app import create_app
     from api.observability import configure_logging
 
     settings = get_settings()
     configure_logging(settings.log_level)
+    app = create_app(settings)
+    # What is loaded now (modules, the app, prebuilt statements) lives as long as the process. Moved out of the
+    # collector's sight, it is not traversed again by every full collection: those took about 50 ms here, a
+    # pause for every request in flight (bench/README.md, load). Only the server does this: the test suite
+    # builds many apps in one process, and frozen garbage is never collected.
+    gc.freeze()
     uvicorn.run(
-        "api.app:create_app",
-        factory=True,
+        app,
         host=args.host or settings.host,
         port=args.port or settings.port,
         log_level=settings.log_level,

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import random
 from typing import Any
 
 import pytest
@@ -10,6 +11,7 @@ from sqlalchemy import text
 from api.database import Database
 from tests.conftest import Api
 from tests.factories import make_claim, make_source
+from tests.test_exchange import ndjson, post_import
 
 
 @pytest.fixture
@@ -146,10 +148,6 @@ def test_a_word_in_thousands_of_claims_pages_like_the_list_it_filters(api: Api) 
     """Over 2,000 matches SQLite walks the sort order in chunks (api/services/claims.py); the pages must be the
     unfiltered list's pages with the non-matching claims left out, in every order, with a source filter too.
     Stated times run against the order of recording, so no chunk's rowids are in page order."""
-    import random
-
-    from tests.test_exchange import ndjson, post_import
-
     rng = random.Random(7)
     lines = []
     for number in range(2_600):

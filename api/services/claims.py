@@ -724,7 +724,8 @@ def add_link(session: Session, actor: Principal, claim_id: uuid.UUID, data: Link
         created_by_id=actor.id,
         created_at=now,
     )
-    insert_unique(session, [link], lambda: Conflict(f"This claim already {data.kind.value} {data.to_claim}."))
+    already = f"This claim already {data.kind.value} {data.to_claim}."
+    insert_unique(session, lambda: session.add(link), lambda: Conflict(already))
     bump_version(session, claim_id)
     ledger.append(
         session,
@@ -838,23 +839,22 @@ def _sort_column(query: ClaimQuery, rank: Any) -> Any:
 _WALK_MATCHES = 2_000
 
 
-def _many_sqlite_matches(session: Session, terms: list[search.Term], sort: str) -> bool:
-    """Whether SQLite should walk the sort order in chunks (see `_matching_rows_in_chunks`) for these terms."""
-    if session.get_bind().dialect.name != "sqlite" or sort == "relevance":
-        return False
-    counted = select(func.count()).select_from(search.sqlite_matching_rowids(terms).limit(_WALK_MATCHES + 1).subquery())
-    return (session.scalar(counted) or 0) > _WALK_MATCHES
-
-
 def _restrict_to_matches(
     session: Session, statement: Select[Any], terms: list[search.Term], sort: str
-) -> tuple[Select[Any], Any]:
-    """Keep the claims matching the full-text terms; also return the match rank when there is one."""
+) -> tuple[Select[Any], Any, bool]:
+    """Keep the claims matching the full-text terms. Returns the statement, the match rank when there is one,
+    and whether SQLite should rather walk the page order in chunks (`_matching_rows_in_chunks`), in which
+    case the statement comes back unchanged."""
     dialect = session.get_bind().dialect.name
     if dialect != "sqlite" or sort == "relevance":
-        return search.restrict(statement, dialect, terms)
-    # Few matches on SQLite: fetch exactly those claims by rowid and sort them (whatever other filters there are).
-    return statement.where(literal_column("claims.rowid").in_(search.sqlite_matching_rowids(terms))), None
+        statement, rank = search.restrict(statement, dialect, terms)
+        return statement, rank, False
+    matches = search.sqlite_matching_rowids(terms)
+    counted = select(func.count()).select_from(matches.limit(_WALK_MATCHES + 1).subquery())
+    if (session.scalar(counted) or 0) > _WALK_MATCHES:
+        return statement, None, True
+    # Few matches: fetch exactly those claims by rowid and sort them (whatever other filters there are).
+    return statement.where(literal_column("claims.rowid").in_(matches)), None, False
 
 
 # Chunks of the sort order read per full-text check: the first is small, each next one twice as large.
@@ -905,10 +905,8 @@ def list_claims(
         terms = search.parse(query.q)
         if not terms:  # nothing searchable was typed (only punctuation): nothing can match
             return [], None
-        if _many_sqlite_matches(session, terms, query.sort):
-            chunked_terms = terms
-        else:
-            statement, rank = _restrict_to_matches(session, statement, terms, query.sort)
+        statement, rank, walk_in_chunks = _restrict_to_matches(session, statement, terms, query.sort)
+        chunked_terms = terms if walk_in_chunks else None
     column = _sort_column(query, rank)
     descending = query.sort.startswith("-")
     bound_type = None if rank is not None else column.type

@@ -36,7 +36,7 @@ def create_document(session: Session, actor: Principal, data: DocumentIn) -> uui
             return None
         return Conflict(f"A document with the URL {data.url!r} exists already.", document_id=str(existing))
 
-    insert_unique(session, [document], explain)
+    insert_unique(session, lambda: session.add(document), explain)
     ledger.append(
         session,
         "document.created",

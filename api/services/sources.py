@@ -55,7 +55,7 @@ def _insert_names(session: Session, rows: list[SourceName]) -> None:
         taken, owner, owner_id = clash
         return Conflict(f"The name {taken!r} is already used by the source {owner!r}.", source_id=str(owner_id))
 
-    insert_unique(session, rows, explain)
+    insert_unique(session, lambda: session.add_all(rows), explain)
 
 
 def names_of(session: Session, source_ids: Iterable[uuid.UUID]) -> dict[uuid.UUID, str]:
