@@ -39,7 +39,9 @@ def _configure_sqlite(engine: Engine, busy_timeout_ms: int, begin_statement: str
 
     @event.listens_for(engine, "begin")
     def on_begin(connection: Any) -> None:
-        connection.exec_driver_sql(begin_statement)
+        # Straight to the driver: every request begins two transactions (its key's lookup and its own
+        # work), and `exec_driver_sql` would run this one statement through the whole execution pipeline.
+        connection.connection.driver_connection.execute(begin_statement)
 
 
 class Database:

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import uuid
+from collections.abc import Callable
 from datetime import UTC, datetime
 from typing import Any, ClassVar
 
@@ -18,6 +19,9 @@ NAMING_CONVENTION = {
     "fk": "fk_%(table_name)s_%(column_0_name)s_%(referred_table_name)s",
     "pk": "pk_%(table_name)s",
 }
+
+
+_SQLITE_DATETIME_LENGTH = len("2024-05-01 12:00:00.123456")
 
 
 class UTCDateTime(TypeDecorator[datetime]):
@@ -42,6 +46,23 @@ class UTCDateTime(TypeDecorator[datetime]):
         if value is None:
             return None
         return value.replace(tzinfo=UTC) if value.tzinfo is None else value.astimezone(UTC)
+
+    def result_processor(self, dialect: Dialect, coltype: Any) -> Callable[[Any], datetime | None] | None:
+        if dialect.name != "sqlite":
+            return super().result_processor(dialect, coltype)
+        generic = super().result_processor(dialect, coltype)
+        assert generic is not None
+
+        # SQLite returns the naive UTC text this type wrote, "2024-05-01 12:00:00.123456". Read as ISO 8601 with
+        # the offset appended, it gives the same aware value as `process_result_value` at a sixth of the cost
+        # (`datetime.replace` alone costs more), and a page of claims reads hundreds of timestamps. Text of
+        # any other shape takes the generic path, so nothing is read differently.
+        def naive_utc_text(value: Any) -> datetime | None:
+            if type(value) is str and len(value) == _SQLITE_DATETIME_LENGTH and value[10] == " ":
+                return datetime.fromisoformat(value + "+00:00")
+            return generic(value)
+
+        return naive_utc_text
 
 
 class Base(DeclarativeBase):

@@ -209,6 +209,15 @@ def _raw(column: Any) -> Any:
     return type_coerce(column, String()).label(column.name)
 
 
+# Binds ids in the driver's own form, as `_raw` reads them, with no conversion on the way in.
+_RAW_ID = Uuid().with_variant(String(32), "sqlite")
+
+
+def _raw_id(dialect: Dialect, claim_id: uuid.UUID) -> Any:
+    """A UUID in the form `_raw` reads ids: 32-hex text on SQLite, the uuid itself on PostgreSQL."""
+    return claim_id.hex if dialect.name == "sqlite" else claim_id
+
+
 def _state_statements() -> tuple[Select[Any], Any]:
     """The two queries of `_current_states_and_refs`, built once: building aliases and unions per call costs
     more than running them."""
@@ -217,7 +226,7 @@ def _state_statements() -> tuple[Select[Any], Any]:
     speaker = Source.__table__.alias("speaker")
     document = Document.__table__
     creator = Actor.__table__
-    claim_ids: BindParameter[Any] = bindparam("claim_ids", expanding=True)
+    claim_ids: BindParameter[Any] = bindparam("claim_ids", expanding=True, type_=_RAW_ID)
     states = (
         select(
             *(_raw(claims.c[name]) if name in _ID_COLUMNS else claims.c[name] for name in _STATE_COLUMNS),
@@ -270,29 +279,26 @@ class _IdReader(dict[Any, uuid.UUID | None]):
         return value
 
 
-def _current_states_and_refs(
-    session: Session, claim_ids: list[uuid.UUID]
-) -> tuple[dict[uuid.UUID, dict[str, Any]], _Refs]:
-    """Claims as they stand, and the names they refer to, in two queries.
+def _current_states_and_refs(session: Session, raw_ids: list[Any]) -> tuple[dict[Any, dict[str, Any]], _Refs]:
+    """Claims as they stand, keyed by raw id (`_raw_id`), and the names they refer to, in two queries.
 
-    This is the hot read path of every list: plain Core rows (no ORM loading), the referenced names
-    joined in rather than fetched by three more queries, and places, tags and intermediaries in one.
+    This is the hot read path of every list: plain Core rows (no ORM loading), ids bound and read in the
+    driver's own form, the referenced names joined in rather than fetched by three more queries, and
+    places, tags and intermediaries in one.
     """
     session.flush()  # Core statements do not autoflush; what this transaction wrote must be seen
     connection = session.connection()
     ids = _IdReader(connection.dialect)
-    parameters = {"claim_ids": claim_ids}
+    parameters = {"claim_ids": raw_ids}
     width = len(_STATE_COLUMNS)
-    states: dict[uuid.UUID, dict[str, Any]] = {}
-    by_raw_id: dict[Any, dict[str, Any]] = {}
+    states: dict[Any, dict[str, Any]] = {}
     refs = _Refs()
     for row in connection.execute(_STATES_QUERY, parameters).all():
         state = dict(zip(_STATE_COLUMNS, row, strict=False))
-        by_raw_id[row[0]] = state
+        states[row[0]] = state
         for index, name in _ID_POSITIONS:
             state[name] = ids[row[index]]
         state["via"], state["places"], state["tags"] = [], [], []
-        states[state["id"]] = state
         source_name, speaker_name, title, url, creator_name = row[width:]
         refs.sources[state["source_id"]] = source_name
         if state["speaker_id"]:
@@ -305,15 +311,25 @@ def _current_states_and_refs(
         if kind == "via":
             source_id = ids[raw_source_id]
             assert source_id is not None
-            by_raw_id[raw_claim_id]["via"].append(source_id)
+            states[raw_claim_id]["via"].append(source_id)
             refs.sources[source_id] = value
         else:
-            by_raw_id[raw_claim_id][kind].append(value)
+            states[raw_claim_id][kind].append(value)
     return states, refs
 
 
 def _current_states(session: Session, claim_ids: list[uuid.UUID]) -> dict[uuid.UUID, dict[str, Any]]:
-    return _current_states_and_refs(session, claim_ids)[0]
+    dialect = session.get_bind().dialect
+    states, _refs = _current_states_and_refs(session, [_raw_id(dialect, claim_id) for claim_id in claim_ids])
+    return {state["id"]: state for state in states.values()}
+
+
+def _describe_current(session: Session, raw_ids: list[Any]) -> list[dict[str, Any]]:
+    """Claims as they stand, in the order of `raw_ids` (ids as `_raw` reads them), shaped as `ClaimOut`."""
+    if not raw_ids:
+        return []
+    states, refs = _current_states_and_refs(session, raw_ids)
+    return [_shape(states[raw_id], refs) for raw_id in raw_ids if raw_id in states]
 
 
 def _historic_states(session: Session, claim_ids: list[uuid.UUID], as_of: datetime) -> dict[uuid.UUID, dict[str, Any]]:
@@ -355,15 +371,14 @@ def _historic_states(session: Session, claim_ids: list[uuid.UUID], as_of: dateti
 
 def describe(session: Session, claim_ids: list[uuid.UUID], as_of: datetime | None = None) -> list[dict[str, Any]]:
     """Claims in the order given, shaped as `ClaimOut`, in a fixed number of queries."""
+    if as_of is None:
+        dialect = session.get_bind().dialect
+        return _describe_current(session, [_raw_id(dialect, claim_id) for claim_id in claim_ids])
     if not claim_ids:
         return []
-    if as_of is None:
-        states, refs = _current_states_and_refs(session, claim_ids)
-        ordered = [states[claim_id] for claim_id in claim_ids if claim_id in states]
-    else:
-        states = _historic_states(session, claim_ids, as_of)
-        ordered = [states[claim_id] for claim_id in claim_ids if claim_id in states]
-        refs = _load_refs(session, ordered)
+    states = _historic_states(session, claim_ids, as_of)
+    ordered = [states[claim_id] for claim_id in claim_ids if claim_id in states]
+    refs = _load_refs(session, ordered)
     return [_shape(state, refs) for state in ordered]
 
 
@@ -791,8 +806,9 @@ def _status_at(as_of: datetime) -> Any:
 
 
 def _filtered(session: Session, query: ClaimQuery, resolved_sources: set[uuid.UUID] | None = None) -> Select[Any]:
-    # Only the id: with the sort key added by the caller, an index can answer the page without the table.
-    statement: Select[Any] = select(Claim.id)
+    # Only the id, as the driver returns it (`_raw`): with the sort key added by the caller, an index can
+    # answer the page without the table, and `_describe_current` binds the ids back unconverted.
+    statement: Select[Any] = select(_raw(Claim.id))
     if query.sources:
         source_ids = resolved_sources or {
             sources.resolve_reference(session, value, "source") for value in query.sources
@@ -910,16 +926,17 @@ def list_claims(
     column = _sort_column(query, rank)
     descending = query.sort.startswith("-")
     bound_type = None if rank is not None else column.type
+    dialect = session.get_bind().dialect
 
-    def after(value: Any, last_id: uuid.UUID) -> Any:
+    def after(value: Any, last_raw_id: Any) -> Any:
         key = tuple_(column, Claim.id)
-        bound = tuple_(literal(value, bound_type), literal(last_id, Claim.id.type))
+        bound = tuple_(literal(value, bound_type), literal(last_raw_id, _RAW_ID))
         return key < bound if descending else key > bound
 
     if query.cursor:
         last_value, last_id = decode_cursor(secret, query.sort, query.cursor)
         bound_value = float(last_value) if query.sort == "relevance" else datetime.fromisoformat(last_value)
-        statement = statement.where(after(bound_value, uuid.UUID(last_id)))
+        statement = statement.where(after(bound_value, _raw_id(dialect, uuid.UUID(last_id))))
     order = (column.desc(), Claim.id.desc()) if descending else (column.asc(), Claim.id.asc())
     statement = statement.add_columns(column.label("sort_key")).order_by(*order)
     session.flush()  # Core execution (plain rows, no ORM loading) does not autoflush
@@ -938,8 +955,10 @@ def list_claims(
         rows = rows[: query.limit]
         last = rows[-1]
         value = last.sort_key if query.sort == "relevance" else last.sort_key.isoformat()
-        next_cursor = encode_cursor(secret, query.sort, [value, str(last.id)])
-    return describe(session, [row.id for row in rows], query.as_of), next_cursor
+        next_cursor = encode_cursor(secret, query.sort, [value, str(uuid.UUID(str(last.id)))])
+    if query.as_of is None:
+        return _describe_current(session, [row.id for row in rows]), next_cursor
+    return describe(session, [uuid.UUID(str(row.id)) for row in rows], query.as_of), next_cursor
 
 
 _SOURCE_EXISTS = select(Source.id).where(Source.id == bindparam("source_id"))
@@ -949,10 +968,12 @@ def list_source_claims(
     session: Session, source_id: uuid.UUID, *, include_children: bool, limit: int, cursor: str | None, secret: str
 ) -> tuple[list[dict[str, Any]], str | None]:
     """A source's claims (404 for an unknown source, where the list filter's unknown source is a 422)."""
-    if session.connection().execute(_SOURCE_EXISTS, {"source_id": source_id}).first() is None:
-        raise NotFound(f"No source has the id {source_id}.")
     query = ClaimQuery(sources=[str(source_id)], include_children=include_children, limit=limit, cursor=cursor)
-    return list_claims(session, query, secret, resolved_sources={source_id})
+    items, next_cursor = list_claims(session, query, secret, resolved_sources={source_id})
+    # A claim names its source through a foreign key, so only an empty page leaves the source's existence open.
+    if not items and session.connection().execute(_SOURCE_EXISTS, {"source_id": source_id}).first() is None:
+        raise NotFound(f"No source has the id {source_id}.")
+    return items, next_cursor
 
 
 def history(session: Session, claim_id: uuid.UUID) -> list[dict[str, Any]]:
