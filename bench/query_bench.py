@@ -145,10 +145,7 @@ class RawSQL:
                 conditions.append(f"{'+' if walk else ''}c.rowid IN {matches}")
                 parameters.append(f'"{words}"')
             else:
-                conditions.append(
-                    "to_tsvector('simple', c.statement || ' ' || coalesce(c.quote, '')) "
-                    f"@@ to_tsquery('simple', {mark})"
-                )
+                conditions.append(f"c.search_vector @@ to_tsquery('simple', {mark})")
                 parameters.append(f"('{words}')")
         if source_id is not None:
             conditions.append(f"c.source_id = {mark}")
@@ -228,8 +225,7 @@ class RawSQL:
             return int(self.fetch("SELECT count(*) FROM claims_fts WHERE claims_fts MATCH ?", (f'"{word}"',))[0][0])
         return int(
             self.fetch(
-                "SELECT count(*) FROM claims WHERE to_tsvector('simple', statement || ' ' || coalesce(quote, '')) "
-                "@@ to_tsquery('simple', %s)",
+                "SELECT count(*) FROM claims WHERE search_vector @@ to_tsquery('simple', %s)",
                 (f"('{word}')",),
             )[0][0]
         )

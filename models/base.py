@@ -77,9 +77,11 @@ def utc_now() -> datetime:
     return datetime.now(UTC)
 
 
-# What the database keeps for itself, created by migrations but not mapped: SQLite's FTS5 index of claims
-# and PostgreSQL's full-text expression index. Schema comparison must not report them as drift.
+# What the database keeps for itself, created by migrations but not mapped: SQLite's FTS5 index of claims,
+# and PostgreSQL's search document (a generated column) with its GIN index. The code never writes them, and
+# schema comparison must not report them as drift.
 UNMAPPED_NAME_PREFIXES = ("claims_fts", "ix_claims_search")
+UNMAPPED_COLUMNS = frozenset({"search_vector"})
 
 
 def is_mapped_table(name: str | None) -> bool:
@@ -88,4 +90,6 @@ def is_mapped_table(name: str | None) -> bool:
 
 def include_in_autogenerate(name: str | None, type_: str, _parent_names: object) -> bool:
     """Alembic's `include_name` hook: everything but the search structures above."""
+    if type_ == "column":
+        return name not in UNMAPPED_COLUMNS
     return type_ not in ("table", "index") or is_mapped_table(name)

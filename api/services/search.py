@@ -17,8 +17,8 @@ from sqlalchemy import ColumnElement, Double, Select, bindparam, cast, func, lit
 _TERM = re.compile(r'"([^"]*)"|(\w+)(\*?)')
 _WORD = re.compile(r"\w+")
 
-# Matches migrations/versions/*_0002_full_text_search.py, so that PostgreSQL can use the GIN index.
-POSTGRES_DOCUMENT = "to_tsvector('simple', claims.statement || ' ' || coalesce(claims.quote, ''))"
+# The stored document and its GIN index (migrations/versions/*_0005_stored_search_vector.py).
+POSTGRES_DOCUMENT = "claims.search_vector"
 MAX_TERMS = 32
 
 
