@@ -18,7 +18,7 @@ import pytest
 
 from api.database import Database
 from api.errors import PreconditionFailed
-from api.services.claims import bump_version
+from api.services.claims import bump_version, describe
 from tests.conftest import Api
 from tests.factories import make_claim, make_source, move
 from tests.server import ServerProcess
@@ -117,6 +117,26 @@ def test_update_checks_the_version_in_its_where_clause(api: Api, database: Datab
         bump_version(session, uuid.UUID(claim["id"]), 1, status="disputed")
     after = client.get(f"/v1/claims/{claim['id']}").json()
     assert (after["status"], after["version"]) == ("under_review", 2)
+
+
+def test_a_read_sees_one_snapshot_across_its_statements(api: Api, database: Database) -> None:
+    """A page is read in several statements (the claims, then their places, tags and intermediaries); an
+    amendment committed between them must not show a claim's old wording beside its new places."""
+    client = api.as_("analyst")
+    claim = make_claim(client, make_source(client)["id"], places=["Kharkiv"])
+    claim_id = uuid.UUID(claim["id"])
+    with database.transaction(write=False) as session:
+        before = describe(session, [claim_id])
+        amended = client.patch(
+            f"/v1/claims/{claim['id']}",
+            json={"statement": "Russian forces are regrouping near Izium.", "places": ["Izium"]},
+            headers={"If-Match": '"1"'},
+        )
+        assert amended.status_code == 200, amended.text
+        assert describe(session, [claim_id]) == before
+    with database.transaction(write=False) as session:
+        (after,) = describe(session, [claim_id])
+    assert (after["statement"], after["places"], after["version"]) == (amended.json()["statement"], ["Izium"], 2)
 
 
 # ---- races over real HTTP ------------------------------------------------------------------------------------
