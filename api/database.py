@@ -45,8 +45,7 @@ def _configure_sqlite(engine: Engine, busy_timeout_ms: int, begin_statement: str
 
 
 class Database:
-    """The process's engines: for writes, for reads, and for the one-statement lookup of an API key (on
-    PostgreSQL, one pool used three ways)."""
+    """The process's engines: one for reads and one for writes (one pool on PostgreSQL)."""
 
     def __init__(self, database_url: str, *, sqlite_busy_timeout_ms: int = 30_000) -> None:
         self.url = normalise_url(database_url)
@@ -60,18 +59,14 @@ class Database:
             # Readers never block one another under WAL: a connection for every worker thread that may ask.
             self.read_engine = create_engine(self.url, connect_args=connect_args, pool_size=8, max_overflow=56)
             _configure_sqlite(self.read_engine, sqlite_busy_timeout_ms, "BEGIN")
-            self.lookup_engine = self.read_engine
         else:
             # As many connections as worker threads (40), so a thread never waits for a connection held by
             # a thread that is itself waiting; writers queue for their turn before taking one.
             self.write_engine = create_engine(self.url, pool_size=10, max_overflow=40, pool_pre_ping=True)
-            # The same pool, three ways (psycopg sets each per checkout, without a round trip). A read sees one
-            # snapshot across its statements, as SQLite's read transactions do: under PostgreSQL's default,
+            # The same pool for reads (psycopg sets the level per checkout, without a round trip). A read sees
+            # one snapshot across its statements, as SQLite's read transactions do: under PostgreSQL's default,
             # READ COMMITTED, a page's claims and their places could come from either side of an amendment.
             self.read_engine = self.write_engine.execution_options(isolation_level="REPEATABLE READ")
-            # A key's lookup is a single statement: without a transaction it saves the BEGIN and ROLLBACK
-            # round trips, on every request (1.2 ms a request here).
-            self.lookup_engine = self.write_engine.execution_options(isolation_level="AUTOCOMMIT")
         self._writer = sessionmaker(self.write_engine, expire_on_commit=False)
         self._reader = sessionmaker(self.read_engine, expire_on_commit=False)
 

@@ -112,7 +112,7 @@ def get_principal(
         if scheme.lower() == "bearer":
             token = credentials.strip()
     database: Database = request.app.state.database
-    with database.lookup_engine.connect() as connection:
+    with database.read_engine.connect() as connection:
         return authenticate(connection, token)
 
 
