@@ -48,10 +48,9 @@ class UTCDateTime(TypeDecorator[datetime]):
         return value.replace(tzinfo=UTC) if value.tzinfo is None else value.astimezone(UTC)
 
     def result_processor(self, dialect: Dialect, coltype: Any) -> Callable[[Any], datetime | None] | None:
-        if dialect.name != "sqlite":
-            return super().result_processor(dialect, coltype)
         generic = super().result_processor(dialect, coltype)
-        assert generic is not None
+        if dialect.name != "sqlite" or generic is None:
+            return generic
 
         # SQLite returns the naive UTC text this type wrote, "2024-05-01 12:00:00.123456". Read as ISO 8601 with
         # the offset appended, it gives the same aware value as `process_result_value` at a sixth of the cost

@@ -213,9 +213,11 @@ def _raw(column: Any) -> Any:
 _RAW_ID = Uuid().with_variant(String(32), "sqlite")
 
 
-def _raw_id(dialect: Dialect, claim_id: uuid.UUID) -> Any:
-    """A UUID in the form `_raw` reads ids: 32-hex text on SQLite, the uuid itself on PostgreSQL."""
-    return claim_id.hex if dialect.name == "sqlite" else claim_id
+def _raw_ids(dialect: Dialect, claim_ids: list[uuid.UUID]) -> list[Any]:
+    """UUIDs in the form `_raw` reads them, by the `Uuid` type's own conversion for this dialect (the converse
+    of `_IdReader`): 32-hex text on SQLite, the uuid itself on PostgreSQL."""
+    to_raw = Uuid().dialect_impl(dialect).bind_processor(dialect)
+    return [to_raw(claim_id) for claim_id in claim_ids] if to_raw is not None else list(claim_ids)
 
 
 def _state_statements() -> tuple[Select[Any], Any]:
@@ -278,9 +280,15 @@ class _IdReader(dict[Any, uuid.UUID | None]):
         self[raw] = value
         return value
 
+    def required(self, raw: Any) -> uuid.UUID:
+        """The id of a column that is never NULL."""
+        value = self[raw]
+        assert value is not None
+        return value
+
 
 def _current_states_and_refs(session: Session, raw_ids: list[Any]) -> tuple[dict[Any, dict[str, Any]], _Refs]:
-    """Claims as they stand, keyed by raw id (`_raw_id`), and the names they refer to, in two queries.
+    """Claims as they stand, keyed by raw id (`_raw_ids`), and the names they refer to, in two queries.
 
     This is the hot read path of every list: plain Core rows (no ORM loading), ids bound and read in the
     driver's own form, the referenced names joined in rather than fetched by three more queries, and
@@ -309,8 +317,7 @@ def _current_states_and_refs(session: Session, raw_ids: list[Any]) -> tuple[dict
             refs.actors[state["created_by_id"]] = creator_name
     for raw_claim_id, kind, _position, value, raw_source_id in connection.execute(_LISTS_QUERY, parameters).all():
         if kind == "via":
-            source_id = ids[raw_source_id]
-            assert source_id is not None
+            source_id = ids.required(raw_source_id)
             states[raw_claim_id]["via"].append(source_id)
             refs.sources[source_id] = value
         else:
@@ -319,8 +326,7 @@ def _current_states_and_refs(session: Session, raw_ids: list[Any]) -> tuple[dict
 
 
 def _current_states(session: Session, claim_ids: list[uuid.UUID]) -> dict[uuid.UUID, dict[str, Any]]:
-    dialect = session.get_bind().dialect
-    states, _refs = _current_states_and_refs(session, [_raw_id(dialect, claim_id) for claim_id in claim_ids])
+    states, _refs = _current_states_and_refs(session, _raw_ids(session.get_bind().dialect, claim_ids))
     return {state["id"]: state for state in states.values()}
 
 
@@ -372,8 +378,7 @@ def _historic_states(session: Session, claim_ids: list[uuid.UUID], as_of: dateti
 def describe(session: Session, claim_ids: list[uuid.UUID], as_of: datetime | None = None) -> list[dict[str, Any]]:
     """Claims in the order given, shaped as `ClaimOut`, in a fixed number of queries."""
     if as_of is None:
-        dialect = session.get_bind().dialect
-        return _describe_current(session, [_raw_id(dialect, claim_id) for claim_id in claim_ids])
+        return _describe_current(session, _raw_ids(session.get_bind().dialect, claim_ids))
     if not claim_ids:
         return []
     states = _historic_states(session, claim_ids, as_of)
@@ -927,6 +932,7 @@ def list_claims(
     descending = query.sort.startswith("-")
     bound_type = None if rank is not None else column.type
     dialect = session.get_bind().dialect
+    ids = _IdReader(dialect)
 
     def after(value: Any, last_raw_id: Any) -> Any:
         key = tuple_(column, Claim.id)
@@ -936,7 +942,7 @@ def list_claims(
     if query.cursor:
         last_value, last_id = decode_cursor(secret, query.sort, query.cursor)
         bound_value = float(last_value) if query.sort == "relevance" else datetime.fromisoformat(last_value)
-        statement = statement.where(after(bound_value, _raw_id(dialect, uuid.UUID(last_id))))
+        statement = statement.where(after(bound_value, _raw_ids(dialect, [uuid.UUID(last_id)])[0]))
     order = (column.desc(), Claim.id.desc()) if descending else (column.asc(), Claim.id.asc())
     statement = statement.add_columns(column.label("sort_key")).order_by(*order)
     session.flush()  # Core execution (plain rows, no ORM loading) does not autoflush
@@ -955,10 +961,10 @@ def list_claims(
         rows = rows[: query.limit]
         last = rows[-1]
         value = last.sort_key if query.sort == "relevance" else last.sort_key.isoformat()
-        next_cursor = encode_cursor(secret, query.sort, [value, str(uuid.UUID(str(last.id)))])
+        next_cursor = encode_cursor(secret, query.sort, [value, str(ids.required(last.id))])
     if query.as_of is None:
         return _describe_current(session, [row.id for row in rows]), next_cursor
-    return describe(session, [uuid.UUID(str(row.id)) for row in rows], query.as_of), next_cursor
+    return describe(session, [ids.required(row.id) for row in rows], query.as_of), next_cursor
 
 
 _SOURCE_EXISTS = select(Source.id).where(Source.id == bindparam("source_id"))
