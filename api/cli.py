@@ -92,16 +92,36 @@ def cmd_key_revoke(args: argparse.Namespace) -> int:
 
 
 def cmd_verify(_args: argparse.Namespace) -> int:
-    from api.services.ledger import verify
+    from api.services.audit import verify
 
     database = _database()
     with database.transaction(write=False) as session:
         result = verify(session)
     database.dispose()
     if result["ok"]:
-        print(f"ledger ok: {result['events']} events, hash chain intact")
+        checked = ", ".join(f"{count} {table}" for table, count in result["checked"].items())
+        print(f"ledger ok: {result['events']} events, hash chain intact; every table matches the ledger ({checked})")
         return 0
-    print(f"ledger BROKEN at seq {result['first_broken_seq']}: {result['reason']}", file=sys.stderr)
+    if result["first_broken_seq"] is not None:
+        print(f"ledger BROKEN at seq {result['first_broken_seq']}: {result['reason']}", file=sys.stderr)
+    else:
+        print(f"ledger ok: {result['events']} events, hash chain intact", file=sys.stderr)
+    if result["mismatches_found"]:
+        print(
+            f"{result['mismatches_found']} stored value(s) differ from what the ledger implies"
+            + (
+                f" (the first {len(result['mismatches'])} listed)"
+                if result["mismatches_found"] > len(result["mismatches"])
+                else ""
+            )
+            + ":",
+            file=sys.stderr,
+        )
+        for item in result["mismatches"]:
+            print(
+                f"  {item['table']} {item['id']} {item['field']}: stored {item['stored']!r}, ledger {item['ledger']!r}",
+                file=sys.stderr,
+            )
     return 1
 
 

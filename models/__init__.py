@@ -2,7 +2,17 @@
 
 from models.actor import Actor, ApiKey
 from models.base import Base
-from models.claim import Claim, ClaimLink, ClaimPlace, ClaimTag, ClaimVia, Evidence, IdempotencyKey
+from models.claim import (
+    Claim,
+    ClaimLink,
+    ClaimPlace,
+    ClaimTag,
+    ClaimVia,
+    Evidence,
+    IdempotencyKey,
+    Verdict,
+    VerdictEvidence,
+)
 from models.document import Document
 from models.event import Event
 from models.source import Source, SourceName
@@ -22,4 +32,6 @@ __all__ = [
     "IdempotencyKey",
     "Source",
     "SourceName",
+    "Verdict",
+    "VerdictEvidence",
 ]

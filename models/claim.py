@@ -5,7 +5,7 @@ from __future__ import annotations
 import uuid
 from datetime import datetime
 
-from sqlalchemy import CheckConstraint, ForeignKey, Index, Integer, String, Text, UniqueConstraint
+from sqlalchemy import BigInteger, Boolean, CheckConstraint, ForeignKey, Index, Integer, String, Text, UniqueConstraint
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from models.base import Base, utc_now
@@ -148,3 +148,37 @@ class IdempotencyKey(Base):
     request_sha256: Mapped[str] = mapped_column(String(64))
     claim_id: Mapped[uuid.UUID] = mapped_column(ForeignKey("claims.id"))
     created_at: Mapped[datetime] = mapped_column(default=utc_now, index=True)
+
+
+class Verdict(Base):
+    """The basis of a claim's current reviewed status: which event judged it, on which words and evidence.
+
+    A projection of the ledger, like `claims.status`: written with the event that moves a claim into a reviewed
+    status, removed when it leaves one. The basis itself (the judged version, the assertion's digest, each
+    evidence item with its provider's party and independence as judged) is in that event's payload; these rows
+    exist so that "whose verdict no longer holds" can be asked of the database.
+    """
+
+    __tablename__ = "verdicts"
+
+    claim_id: Mapped[uuid.UUID] = mapped_column(ForeignKey("claims.id"), primary_key=True)
+    event_seq: Mapped[int] = mapped_column(
+        BigInteger().with_variant(Integer, "sqlite"), ForeignKey("events.seq"), unique=True
+    )
+    # SHA-256 of the assertion's canonical form when it was judged (api/services/verdicts.py).
+    assertion_sha256: Mapped[str] = mapped_column(String(64))
+    # Whether the claim's assertion still has that digest. An amendment of the assertion reopens the claim and
+    # removes its verdict, so this is false only for verdicts recorded before that rule (migration 0006).
+    assertion_matches: Mapped[bool] = mapped_column(Boolean)
+    # An imported verdict was reached elsewhere: its evidence is not in this database.
+    imported: Mapped[bool] = mapped_column(Boolean)
+
+
+class VerdictEvidence(Base):
+    """One evidence item a claim's current verdict counted (its party and independence as judged are in the
+    verdict's event; whether it is independent today is asked of today's parties)."""
+
+    __tablename__ = "verdict_evidence"
+
+    claim_id: Mapped[uuid.UUID] = mapped_column(ForeignKey("verdicts.claim_id"), primary_key=True)
+    evidence_id: Mapped[uuid.UUID] = mapped_column(ForeignKey("evidence.id"), primary_key=True, index=True)

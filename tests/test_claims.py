@@ -105,7 +105,8 @@ def test_post_claim_returns_201_with_full_attribution_etag_and_location(api: Api
     response = client.post("/v1/claims", json=body)
     assert response.status_code == 201, response.text
     claim = response.json()
-    assert set(claim) == CLAIM_FIELDS | {"evidence", "links"}
+    assert set(claim) == CLAIM_FIELDS | {"evidence", "links", "verdict"}
+    assert claim["verdict"] is None
     assert response.headers["ETag"] == '"1"'
     assert response.headers["Location"] == f"/v1/claims/{claim['id']}"
     uuid.UUID(claim["id"])

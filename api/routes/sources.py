@@ -11,7 +11,7 @@ from api.deps import AnalystDep, PrincipalDep, SessionDep, SettingsDep
 from api.routes.common import fast_json, problems
 from api.schemas.claims import ClaimOut
 from api.schemas.common import Page
-from api.schemas.sources import ScorecardOut, SourceIn, SourceOut, SourcePatch
+from api.schemas.sources import ScorecardOut, SourceIn, SourceOut, SourcePatch, SourceUpdateOut
 from api.services import claims, sources
 from api.services.pagination import DEFAULT_LIMIT, MAX_LIMIT
 from models.vocabulary import SourceKind
@@ -50,11 +50,12 @@ def get_source(source_id: uuid.UUID, session: SessionDep, _actor: PrincipalDep) 
     return sources.get_source(session, source_id)
 
 
-@router.patch("/{source_id}", response_model=SourceOut, responses=problems(403, 404, 409))
+@router.patch("/{source_id}", response_model=SourceUpdateOut, responses=problems(403, 404, 409))
 def update_source(source_id: uuid.UUID, body: SourcePatch, session: SessionDep, actor: AnalystDep) -> dict[str, object]:
-    """Amend a source; the previous values stay in the ledger."""
-    sources.update_source(session, actor, source_id, body)
-    return sources.get_source(session, source_id)
+    """Amend a source; the previous values stay in the ledger. Changing `parent_id` changes parties, hence which
+    evidence is independent: it is an admin's, and the answer lists the verdicts whose evidence it flipped."""
+    affected = sources.update_source(session, actor, source_id, body)
+    return {**sources.get_source(session, source_id), "affected_verdicts": affected}
 
 
 @router.get("/{source_id}/scorecard", response_model=ScorecardOut, responses=problems(404))

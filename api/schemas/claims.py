@@ -190,9 +190,39 @@ class ClaimOut(BaseModel):
     created_at: datetime
 
 
+class VerdictEvidenceOut(BaseModel):
+    id: uuid.UUID
+    stance: Stance
+    provider: Ref | None
+    party: Ref | None = Field(description="The provider's party when the verdict was reached.")
+    independent: bool = Field(description="Whether the item was independent of the claim's party when judged.")
+    independent_now: bool = Field(description="Whether it is independent under today's parties.")
+
+
+class VerdictOut(BaseModel):
+    """What a reviewed status rests on: the words it judged and the evidence it counted."""
+
+    status: Status
+    at: datetime
+    by: Ref | None = Field(description="The reviewer (or importer); null for the command line.")
+    version: int | None = Field(description="The version of the claim that was judged.")
+    assertion_sha256: str = Field(description="SHA-256 of the judged assertion's canonical form.")
+    evidence: list[VerdictEvidenceOut]
+    basis_holds: bool = Field(
+        description="The claim still says what was judged, and the counted evidence still meets the status's rule "
+        "under today's parties."
+    )
+    imported: bool = Field(description="Reached elsewhere and imported: its evidence is not in this database.")
+    reconstructed: bool = Field(
+        description="Recorded before verdicts carried their basis; rebuilt from the ledger (parties as of today)."
+    )
+    event_seq: int = Field(description="The ledger event that made this verdict.")
+
+
 class ClaimDetailOut(ClaimOut):
     evidence: list[EvidenceOut]
     links: list[LinkOut]
+    verdict: VerdictOut | None = Field(description="The basis of a reviewed status; null for any other status.")
 
 
 class EventOut(BaseModel):
@@ -210,8 +240,19 @@ class EventOut(BaseModel):
     hash: str
 
 
+class MismatchOut(BaseModel):
+    table: str
+    id: Any = Field(description="The row's key: an id, or a key's prefix; an event's seq for the events table.")
+    field: str = Field(description="The differing column, or `(row)` when one side has the row and the other not.")
+    stored: Any = Field(description="What the table holds.")
+    ledger: Any = Field(description="What the events imply.")
+
+
 class VerifyOut(BaseModel):
     ok: bool
-    events: int
-    first_broken_seq: int | None = None
+    events: int = Field(description="Events whose chain was found intact (up to the first broken one).")
+    checked: dict[str, int] | None = Field(default=None, description="Rows compared with the ledger, per table.")
+    first_broken_seq: int | None = Field(default=None, description="The first event whose chain link or hash fails.")
     reason: str | None = None
+    mismatches: list[MismatchOut] | None = Field(default=None, description="Stored values the ledger does not imply.")
+    mismatches_found: int | None = Field(default=None, description="All mismatches found (at most 100 are listed).")

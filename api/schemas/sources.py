@@ -56,6 +56,13 @@ class SourceOut(BaseModel):
     updated_at: datetime
 
 
+class SourceUpdateOut(SourceOut):
+    affected_verdicts: list[uuid.UUID] = Field(
+        description="Claims whose current verdict counted evidence whose independence this change flipped "
+        "(changes of parent_id only): see `basis_holds` on each."
+    )
+
+
 class ScorecardOut(BaseModel):
     source: Ref
     reliability: Reliability

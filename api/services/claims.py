@@ -38,7 +38,7 @@ from sqlalchemy.orm import Session, aliased
 
 from api.errors import Conflict, InvalidInput, NotFound, PreconditionFailed, PreconditionRequired
 from api.schemas.claims import ClaimIn, ClaimPatch, EvidenceIn, LinkIn
-from api.services import ledger, search, sources
+from api.services import ledger, parties, search, sources, verdicts
 from api.services.audit import describe_events
 from api.services.auth import Principal, actor_names, require_role
 from api.services.common import insert_unique
@@ -56,6 +56,7 @@ from models import (
     Evidence,
     IdempotencyKey,
     Source,
+    Verdict,
 )
 from models.vocabulary import CREDIBILITY, Role, Status
 
@@ -330,6 +331,12 @@ def _current_states(session: Session, claim_ids: list[uuid.UUID]) -> dict[uuid.U
     return {state["id"]: state for state in states.values()}
 
 
+def assertion_state(session: Session, claim_id: uuid.UUID) -> dict[str, Any]:
+    """The claim's assertion fields as they stand (`verdicts.ASSERTION_FIELDS`), for its digest."""
+    state = _current_states(session, [claim_id])[claim_id]
+    return {name: state[name] for name in verdicts.ASSERTION_FIELDS}
+
+
 def _describe_current(session: Session, raw_ids: list[Any]) -> list[dict[str, Any]]:
     """Claims as they stand, in the order of `raw_ids` (ids as `_raw` reads them), shaped as `ClaimOut`."""
     if not raw_ids:
@@ -414,7 +421,7 @@ def _evidence_items(session: Session, claim_id: uuid.UUID, claim_source_id: uuid
     if not rows:
         return []
     provider_ids = [row[0].provided_by_source_id for row in rows if row[0].provided_by_source_id]
-    party_of = sources.parties(session, [claim_source_id, *provider_ids])
+    party_of = parties.parties(session, [claim_source_id, *provider_ids])
     party_names = sources.names_of(session, party_of.values())
     items = []
     for item, provider_name, title, url, adder in rows:
@@ -469,7 +476,7 @@ def get_claim(session: Session, claim_id: uuid.UUID, as_of: datetime | None = No
     if as_of is not None:
         evidence = [item for item in evidence if item["added_at"] <= as_of]
         links = [link for link in links if link["created_at"] <= as_of]
-    return {**claim, "evidence": evidence, "links": links}
+    return {**claim, "evidence": evidence, "links": links, "verdict": verdicts.describe_verdict(session, claim, as_of)}
 
 
 # ---- writing ---------------------------------------------------------------------------------------
@@ -680,7 +687,38 @@ def amend_claim(
             "after": {name: after[name] for name in changed},
         },
     )
+    _reopen_if_judged(session, actor, claim, changed, now)
     return claim_id
+
+
+# A judged claim whose assertion is amended is judged again; a claim under review already is being judged.
+_REOPENED_BY_AMENDMENT = frozenset(Status) - {Status.CLAIMED, Status.UNDER_REVIEW}
+
+
+def _reopen_if_judged(session: Session, actor: Principal, claim: Claim, changed: list[str], now: datetime) -> None:
+    """A verdict binds to the words it judged: amending the assertion of a reviewed (or retracted) claim moves
+    it back to under_review, in the amendment's transaction, as its own status event by the amender."""
+    amended = verdicts.changed_assertion_fields(changed)
+    current = Status(claim.status)
+    if not amended or current not in _REOPENED_BY_AMENDMENT:
+        return
+    version = bump_version(session, claim.id, claim.version, status=Status.UNDER_REVIEW.value, status_changed_at=now)
+    ledger.append(
+        session,
+        "claim.status_changed",
+        actor_id=actor.id,
+        claim_id=claim.id,
+        source_id=claim.source_id,
+        from_status=current.value,
+        to_status=Status.UNDER_REVIEW.value,
+        rationale=(
+            f"Reopened for review: the amendment changed {', '.join(amended)}, which the {current.value} "
+            "status had judged."
+        ),
+        at=now,
+        payload={"evidence_ids": [], "reopened_by_amendment": amended, "version": version},
+    )
+    verdicts.clear(session, claim.id)
 
 
 def _replace_rows(session: Session, model: Any, claim_id: uuid.UUID, rows: list[dict[str, Any]]) -> None:
@@ -794,6 +832,8 @@ class ClaimQuery:
     recorded_to: datetime | None = None
     as_of: datetime | None = None
     q: str | None = None
+    # Only claims with a current verdict whose basis holds (True) or no longer holds (False) under today's parties.
+    basis_holds: bool | None = None
     sort: str = "-stated_at"
     limit: int = 50
     cursor: str | None = None
@@ -819,7 +859,7 @@ def _filtered(session: Session, query: ClaimQuery, resolved_sources: set[uuid.UU
             sources.resolve_reference(session, value, "source") for value in query.sources
         }
         if query.include_children:
-            source_ids = sources.descendants(session, source_ids)
+            source_ids = parties.descendants(session, source_ids)
         statement = statement.where(Claim.source_id.in_(source_ids))
     if query.statuses:
         status = _status_at(query.as_of) if query.as_of else Claim.status
@@ -842,6 +882,17 @@ def _filtered(session: Session, query: ClaimQuery, resolved_sources: set[uuid.UU
         statement = statement.where(Claim.created_at >= query.recorded_from)
     if query.recorded_to:
         statement = statement.where(Claim.created_at <= query.recorded_to)
+    if query.basis_holds is not None:
+        if query.as_of is not None:
+            raise InvalidInput(
+                "basis_holds asks about current verdicts under today's parties: it cannot be combined with as_of.",
+                parameter="basis_holds",
+            )
+        failing = verdicts.basis_failing()
+        if query.basis_holds:
+            statement = statement.where(Claim.id.in_(select(Verdict.claim_id)), Claim.id.not_in(failing))
+        else:
+            statement = statement.where(Claim.id.in_(failing))
     return statement
 
 

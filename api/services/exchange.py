@@ -42,9 +42,9 @@ from sqlalchemy.orm import Session
 
 from api.errors import InvalidInput, NotFound, PayloadTooLarge
 from api.schemas.exchange import ClaimLine, DocumentRefIn, SourceRefIn
-from api.services import bulk, claims, ledger, sources
+from api.services import bulk, claims, ledger, sources, verdicts
 from api.services.auth import Principal, require_role
-from models import Claim, ClaimPlace, ClaimTag, ClaimVia, Document, Source, SourceName
+from models import Claim, ClaimPlace, ClaimTag, ClaimVia, Document, Source, SourceName, Verdict
 from models.vocabulary import REVIEWED_STATUSES, Reliability, Role, SourceKind, Status
 
 MAX_ERRORS = 100
@@ -483,7 +483,23 @@ class _Import:
             (ClaimVia, batch.via),
         ):
             bulk.insert_rows(self.session, _table(model), rows)
-        ledger.append_many(self.session, batch.events, self.now)
+        last_seq = ledger.append_many(self.session, batch.events, self.now)
+        # An imported reviewed status is a verdict reached elsewhere: it binds to the words imported.
+        first_seq = last_seq - len(batch.events) + 1
+        bulk.insert_rows(
+            self.session,
+            _table(Verdict),
+            [
+                {
+                    "claim_id": claim_id,
+                    "event_seq": first_seq + index,
+                    "assertion_sha256": digest,
+                    "assertion_matches": True,
+                    "imported": True,
+                }
+                for index, claim_id, digest in batch.verdicts
+            ],
+        )
 
     def _add_claim(self, batch: _Batch, line: ClaimLine) -> None:
         source_id = self._source_id(batch, line.source)
@@ -533,6 +549,16 @@ class _Import:
             {"claim_id": claim_id, "position": index, "source_id": via_id} for index, via_id in enumerate(via)
         )
         recorded = {**values, "via": via, "places": list(line.places), "tags": list(line.tags)}
+        payload: dict[str, Any] = {
+            "claim": claims.to_payload(recorded),
+            "status": status,
+            "status_changed_at": status_changed_at.astimezone(UTC).isoformat(),
+            "created_by_id": None,
+        }
+        if line.status in REVIEWED_STATUSES:
+            digest = verdicts.assertion_sha256(recorded)
+            payload["basis"] = verdicts.basis_payload(1, digest, [])
+            batch.verdicts.append((len(batch.events), claim_id, digest))
         batch.events.append(
             ledger.NewEvent(
                 "claim.imported",
@@ -540,12 +566,7 @@ class _Import:
                 claim_id=claim_id,
                 source_id=source_id,
                 to_status=status,
-                payload={
-                    "claim": claims.to_payload(recorded),
-                    "status": status,
-                    "status_changed_at": status_changed_at.astimezone(UTC).isoformat(),
-                    "created_by_id": None,
-                },
+                payload=payload,
             )
         )
         self.summary.created += 1
@@ -670,6 +691,8 @@ class _Batch:
     tags: list[dict[str, Any]] = field(default_factory=list)
     via: list[dict[str, Any]] = field(default_factory=list)
     events: list[ledger.NewEvent] = field(default_factory=list)
+    # (index in `events`, claim id, assertion digest) of each imported reviewed status
+    verdicts: list[tuple[int, uuid.UUID, str]] = field(default_factory=list)
 
 
 def require_importer(actor: Principal) -> None:

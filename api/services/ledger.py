@@ -16,8 +16,8 @@ from datetime import UTC, datetime
 from typing import Any
 
 import orjson
+from sqlalchemy import Text, cast, select, text
 from sqlalchemy import event as orm_event
-from sqlalchemy import select, text
 from sqlalchemy.orm import Session
 
 from api.services import bulk
@@ -110,20 +110,20 @@ def append(
     rationale: str | None = None,
     payload: dict[str, Any] | None = None,
     at: datetime | None = None,
-) -> None:
-    """Write the next event of the chain in the caller's transaction."""
+) -> int:
+    """Write the next event of the chain in the caller's transaction; returns its `seq`."""
     event = NewEvent(type, actor_id, claim_id, source_id, from_status, to_status, rationale, payload or {})
-    append_many(session, [event], at or utc_now())
+    return append_many(session, [event], at or utc_now())
 
 
-def append_many(session: Session, events: Sequence[NewEvent], at: datetime) -> None:
-    """Write the next events of the chain in one bulk insert, in the caller's transaction.
+def append_many(session: Session, events: Sequence[NewEvent], at: datetime) -> int:
+    """Write the next events of the chain in one bulk insert, in the caller's transaction; returns the last `seq`.
 
     For bulk writers (import): one executemany instead of one ORM flush per event, with the same hashes
     and ordering rules as `append`.
     """
     if not events:
-        return
+        return _head(session).seq
     session.flush()  # the rows the events name (a new claim, a new source) must exist first
     head = _head(session)
     moment = max(at, head.at)
@@ -149,6 +149,7 @@ def append_many(session: Session, events: Sequence[NewEvent], at: datetime) -> N
         prev_hash = digest
     bulk.insert_rows(session, Event.metadata.tables[Event.__tablename__], rows)
     session.info[_HEAD_KEY] = _Head(seq, prev_hash, moment)
+    return seq
 
 
 @orm_event.listens_for(Session, "after_commit")
@@ -158,31 +159,41 @@ def _forget_head(session: Session, *_args: Any) -> None:
     session.info.pop(_HEAD_KEY, None)
 
 
-def _iter_events(session: Session, batch: int = 2000) -> Iterator[Event]:
+# Rows per read while verifying: large enough that the round trips do not count, small enough to stay flat.
+_VERIFY_BATCH = 10_000
+_CHAIN_QUERY = select(
+    *(Event.__table__.c[name] for name in HASHED_FIELDS if name != "payload"),
+    cast(Event.payload, Text).label("payload"),
+    Event.hash,
+)
+
+
+def _chain_rows(session: Session) -> Iterator[Any]:
+    """Every event in seq order as plain rows, a batch at a time; payloads decoded by orjson."""
     last = 0
     while True:
-        rows = session.scalars(select(Event).where(Event.seq > last).order_by(Event.seq).limit(batch)).all()
+        rows = session.execute(_CHAIN_QUERY.where(Event.seq > last).order_by(Event.seq).limit(_VERIFY_BATCH)).all()
         if not rows:
             return
-        yield from rows
+        for row in rows:
+            values = row._asdict()
+            values["payload"] = orjson.loads(values["payload"])
+            yield values
         last = rows[-1].seq
-        session.expunge_all()
 
 
 def verify(session: Session) -> dict[str, Any]:
     """Recompute the whole chain; report the first row whose order, link or hash does not hold."""
     expected_seq = 1
     prev_hash = GENESIS_HASH
-    for event in _iter_events(session):
+    for event in _chain_rows(session):
         reason = None
-        if event.seq != expected_seq:
-            reason = f"expected seq {expected_seq}, found {event.seq}: a row is missing"
-        elif event.prev_hash != prev_hash:
+        if event["seq"] != expected_seq:
+            reason = f"expected seq {expected_seq}, found {event['seq']}: a row is missing"
+        elif event["prev_hash"] != prev_hash:
             reason = "prev_hash does not match the previous row's hash"
-        else:
-            recomputed = compute_hash({name: getattr(event, name) for name in HASHED_FIELDS})
-            if recomputed != event.hash:
-                reason = "the row's content does not match its hash"
+        elif compute_hash(event) != event["hash"]:
+            reason = "the row's content does not match its hash"
         if reason is not None:
             return {
                 "ok": False,
@@ -190,6 +201,6 @@ def verify(session: Session) -> dict[str, Any]:
                 "events": expected_seq - 1,
                 "reason": reason,
             }
-        prev_hash = event.hash
+        prev_hash = event["hash"]
         expected_seq += 1
     return {"ok": True, "events": expected_seq - 1}

@@ -13,10 +13,11 @@ from sqlalchemy.orm import Session, aliased
 
 from api.errors import Conflict, Forbidden, InvalidInput, NotFound
 from api.schemas.sources import SourceIn, SourcePatch
-from api.services import ledger
+from api.services import ledger, verdicts
 from api.services.auth import Principal, require_role
 from api.services.common import insert_unique
 from api.services.pagination import decode_cursor, encode_cursor
+from api.services.parties import ancestors, descendants, parties
 from models import Claim, Source, SourceName
 from models.vocabulary import REVIEWED_STATUSES, Reliability, Role, Status
 
@@ -70,56 +71,6 @@ def require_source(session: Session, source_id: uuid.UUID, field: str) -> None:
     """422 naming `field` when the id names no source (a body's reference, not the URL's subject)."""
     if session.scalar(select(Source.id).where(Source.id == source_id)) is None:
         raise InvalidInput(f"{field}: no source has the id {source_id}.", parameter=field)
-
-
-def ancestors(session: Session, source_id: uuid.UUID) -> list[uuid.UUID]:
-    """The source's id followed by each parent up to its party (the root)."""
-    up = (
-        select(Source.id, Source.parent_id, literal(0).label("depth"))
-        .where(Source.id == source_id)
-        .cte("up", recursive=True)
-    )
-    parent = aliased(Source)
-    up = up.union_all(
-        select(parent.id, parent.parent_id, (up.c.depth + 1).label("depth"))
-        .join(up, parent.id == up.c.parent_id)
-        .where(up.c.depth < 100)
-    )
-    return list(session.scalars(select(up.c.id).order_by(up.c.depth)))
-
-
-def parties(session: Session, source_ids: Iterable[uuid.UUID]) -> dict[uuid.UUID, uuid.UUID]:
-    """Each source's party: the root of its parent tree (DESIGN §2)."""
-    ids = list(set(source_ids))
-    if not ids:
-        return {}
-    start = select(Source.id.label("start_id"), Source.id, Source.parent_id, literal(0).label("depth")).where(
-        Source.id.in_(ids)
-    )
-    up = start.cte("up", recursive=True)
-    parent = aliased(Source)
-    up = up.union_all(
-        select(up.c.start_id, parent.id, parent.parent_id, (up.c.depth + 1).label("depth"))
-        .join(up, parent.id == up.c.parent_id)
-        .where(up.c.depth < 100)
-    )
-    rows = session.execute(select(up.c.start_id, up.c.id).where(up.c.parent_id.is_(None)))
-    return {start_id: root_id for start_id, root_id in rows}
-
-
-def descendants(session: Session, source_ids: Iterable[uuid.UUID]) -> set[uuid.UUID]:
-    """The given sources and every source below them in the parent tree."""
-    ids = list(set(source_ids))
-    if not ids:
-        return set()
-    down = select(Source.id, literal(0).label("depth")).where(Source.id.in_(ids)).cte("down", recursive=True)
-    child = aliased(Source)
-    down = down.union_all(
-        select(child.id, (down.c.depth + 1).label("depth"))
-        .join(down, child.parent_id == down.c.id)
-        .where(down.c.depth < 100)
-    )
-    return set(session.scalars(select(down.c.id)))
 
 
 def resolve_reference(session: Session, value: str, parameter: str) -> uuid.UUID:
@@ -185,8 +136,14 @@ def create_source(session: Session, actor: Principal, data: SourceIn) -> uuid.UU
     return source.id
 
 
-def update_source(session: Session, actor: Principal, source_id: uuid.UUID, patch: SourcePatch) -> uuid.UUID:
-    """Amend a source; the ledger keeps the values it had before."""
+def update_source(session: Session, actor: Principal, source_id: uuid.UUID, patch: SourcePatch) -> list[uuid.UUID]:
+    """Amend a source; the ledger keeps the values it had before.
+
+    A new parent moves the source and everything below it into another party, which decides whether evidence
+    is independent of a claim: only an admin may, and the claims whose current verdict counted evidence whose
+    independence flips are returned and recorded with the change. Their statuses stay as they are (nothing
+    changes a status silently); `basis_holds` on each says whether the verdict would still be reached.
+    """
     require_role(actor, Role.ANALYST, "Changing a source")
     changes = patch.model_dump(exclude_unset=True)
     if "reliability" in changes and not actor.has_role(Role.ADMIN):
@@ -198,6 +155,12 @@ def update_source(session: Session, actor: Principal, source_id: uuid.UUID, patc
     source = session.scalar(select(Source).where(Source.id == source_id))
     if source is None:
         raise NotFound(f"No source has the id {source_id}.")
+    reparented = "parent_id" in changes and changes["parent_id"] != source.parent_id
+    if reparented and not actor.has_role(Role.ADMIN):
+        raise Forbidden(
+            "Only an admin may change a source's parent: it moves the source into another party, which decides "
+            "whether evidence is independent."
+        )
     names = list(
         session.scalars(select(SourceName).where(SourceName.source_id == source_id).order_by(SourceName.position))
     )
@@ -207,6 +170,9 @@ def update_source(session: Session, actor: Principal, source_id: uuid.UUID, patc
         require_source(session, changes["parent_id"], "parent_id")
         if source_id in ancestors(session, changes["parent_id"]):
             raise InvalidInput("parent_id would make the source its own ancestor.", parameter="parent_id")
+    moved: set[uuid.UUID] = descendants(session, [source_id]) if reparented else set()
+    involved = verdicts.sources_of_verdicts_touching(session, moved) if moved else set()
+    party_before = parties(session, involved)
     if changes.get("reliability") is None and "reliability" in changes:
         changes["reliability"] = Reliability.F
     for field in ("name", "kind", "affiliation", "parent_id", "role", "reliability", "url"):
@@ -216,7 +182,7 @@ def update_source(session: Session, actor: Principal, source_id: uuid.UUID, patc
     new_aliases = old_aliases if changes.get("aliases") is None else list(changes["aliases"])
     after = _snapshot(source, new_aliases)
     if after == before:
-        return source_id
+        return []
     if after["name"] != before["name"] or new_aliases != old_aliases:
         _check_distinct_names(source.name, new_aliases)
         for row in names:
@@ -228,19 +194,18 @@ def update_source(session: Session, actor: Principal, source_id: uuid.UUID, patc
         _insert_names(session, rows)
     source.updated_at = now
     session.flush()
+    affected: list[uuid.UUID] = []
+    if involved:
+        affected = verdicts.affected_by_party_change(session, moved, party_before, parties(session, involved))
     changed = sorted(key for key in after if after[key] != before[key])
-    ledger.append(
-        session,
-        "source.updated",
-        actor_id=actor.id,
-        source_id=source_id,
-        at=now,
-        payload={
-            "before": {key: before[key] for key in changed},
-            "after": {key: after[key] for key in changed},
-        },
-    )
-    return source_id
+    payload: dict[str, Any] = {
+        "before": {key: before[key] for key in changed},
+        "after": {key: after[key] for key in changed},
+    }
+    if reparented:
+        payload["affected_verdicts"] = [str(claim_id) for claim_id in affected]
+    ledger.append(session, "source.updated", actor_id=actor.id, source_id=source_id, at=now, payload=payload)
+    return affected
 
 
 def _claim_counts(session: Session, source_ids: list[uuid.UUID]) -> dict[uuid.UUID, int]:

@@ -9,18 +9,13 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from api.errors import Conflict, Forbidden, InvalidInput
-from api.services import ledger, sources
+from api.services import ledger, parties, verdicts
 from api.services.auth import Principal, require_role
-from api.services.claims import bump_version, require_version
+from api.services.claims import assertion_state, bump_version, require_version
+from api.services.verdicts import REQUIRED_STANCE
 from models import Evidence, Source
-from models.vocabulary import REVIEWED_STATUSES, Role, Stance, Status
+from models.vocabulary import REVIEWED_STATUSES, Role, Status
 
-# The evidence each judgement needs: an item of this stance from another party than the claim's source.
-REQUIRED_STANCE = {
-    Status.CONFIRMED: Stance.SUPPORTS,
-    Status.CORROBORATED: Stance.SUPPORTS,
-    Status.REFUTED: Stance.CONTRADICTS,
-}
 # Judgements the claim's own recorder may not make (four eyes).
 FOUR_EYES_STATUSES = frozenset({Status.CONFIRMED, Status.REFUTED})
 
@@ -62,15 +57,13 @@ def _evidence_items(session: Session, claim_id: uuid.UUID, evidence_ids: list[uu
 
 
 def _require_independent_evidence(
-    session: Session, claim_source_id: uuid.UUID, target: Status, items: list[Any], named: bool
+    session: Session, claim_source_id: uuid.UUID, target: Status, counted: list[verdicts.CountedEvidence], named: bool
 ) -> None:
-    stance = REQUIRED_STANCE[target]
-    providers = [item.provided_by_source_id for item in items if item.stance == stance and item.provided_by_source_id]
-    party_of = sources.parties(session, [claim_source_id, *providers])
-    claim_party = party_of[claim_source_id]
-    if any(party_of[provider] != claim_party for provider in providers):
+    if verdicts.rule_met(target, counted):
         return
-    party_name = session.scalar(select(Source.name).where(Source.id == claim_party))
+    stance = REQUIRED_STANCE[target]
+    party_of = parties.parties(session, [claim_source_id])
+    party_name = session.scalar(select(Source.name).where(Source.id == party_of[claim_source_id]))
     scope = "among the named evidence_ids" if named else "on this claim"
     raise Conflict(
         f"Moving to {target.value} needs a '{stance.value}' evidence item from a source outside the party of "
@@ -113,24 +106,40 @@ def change_status(
             f"Four eyes: you recorded this claim, so another reviewer must move it to {target.value}.",
             rule="four_eyes",
         )
-    if target in REQUIRED_STANCE or evidence_ids is not None:
+    judged_version = claim.version
+    claim_source_id = claim.source_id
+    counted: list[verdicts.CountedEvidence] = []
+    if target in REVIEWED_STATUSES or evidence_ids is not None:
         items = _evidence_items(session, claim_id, evidence_ids)
+        party_of = parties.parties(
+            session, [claim_source_id, *(item.provided_by_source_id for item in items if item.provided_by_source_id)]
+        )
+        counted = verdicts.count_evidence(items, claim_source_id, party_of)
         if target in REQUIRED_STANCE:
-            _require_independent_evidence(session, claim.source_id, target, items, named=evidence_ids is not None)
+            _require_independent_evidence(session, claim_source_id, target, counted, named=evidence_ids is not None)
+    payload: dict[str, Any] = {"evidence_ids": [str(item) for item in evidence_ids or []]}
+    digest = ""
+    if target in REVIEWED_STATUSES:
+        digest = verdicts.assertion_sha256(assertion_state(session, claim_id))
+        payload["basis"] = verdicts.basis_payload(judged_version, digest, counted)
     projection: dict[str, Any] = {"status": target.value, "status_changed_at": now}
     if target in REVIEWED_STATUSES and claim.seconds_to_first_review is None:
         projection["seconds_to_first_review"] = (now - claim.created_at).total_seconds()
     version = bump_version(session, claim_id, expected_version, **projection)
-    ledger.append(
+    seq = ledger.append(
         session,
         "claim.status_changed",
         actor_id=actor.id,
         claim_id=claim_id,
-        source_id=claim.source_id,
+        source_id=claim_source_id,
         from_status=current.value,
         to_status=target.value,
         rationale=rationale,
         at=now,
-        payload={"evidence_ids": [str(item) for item in evidence_ids or []], "version": version},
+        payload={**payload, "version": version},
     )
+    if target in REVIEWED_STATUSES:
+        verdicts.record(session, claim_id, seq, digest, (item.id for item in counted))
+    else:
+        verdicts.clear(session, claim_id)
     return version

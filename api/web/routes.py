@@ -25,7 +25,7 @@ from api.deps import SessionDep, SettingsDep
 from api.errors import DomainError, InvalidInput, NotFound, PreconditionFailed, Unauthorized
 from api.schemas.claims import ClaimIn, EvidenceIn, LinkIn, StatusChangeIn
 from api.schemas.documents import DocumentIn
-from api.services import claims, documents, sources, workflow
+from api.services import claims, documents, parties, sources, workflow
 from api.services.auth import Principal, authenticate, require_role
 from api.services.pagination import MAX_LIMIT
 from api.web import views
@@ -254,6 +254,7 @@ def _claim_query(request: Request, errors: FormErrors) -> claims.ClaimQuery | No
         sort=sort,
         limit=limit,
         cursor=params.get("cursor") or None,
+        basis_holds=None,
         **times,
     )
 
@@ -694,7 +695,7 @@ def source_page(
     """A source: its party's tree, its reliability grade, its claims and its scorecard with a chart."""
     source = sources.get_source(session, source_id)
     party_id = source["party"]["id"]
-    tree = views.source_tree(sources.describe(session, sorted(sources.descendants(session, [party_id]))), party_id)
+    tree = views.source_tree(sources.describe(session, sorted(parties.descendants(session, [party_id]))), party_id)
     scorecard = sources.scorecard(session, source_id, include_children)
     errors = FormErrors()
     items: list[dict[str, Any]] = []

@@ -1,0 +1,62 @@
+"""Parties: a source's party is the root of its parent tree (DESIGN §2). Independence of evidence compares
+parties, so everything that asks "who speaks for whom" walks the tree here."""
+
+from __future__ import annotations
+
+import uuid
+from collections.abc import Iterable
+
+from sqlalchemy import literal, select
+from sqlalchemy.orm import Session, aliased
+
+from models import Source
+
+
+def ancestors(session: Session, source_id: uuid.UUID) -> list[uuid.UUID]:
+    """The source's id followed by each parent up to its party (the root)."""
+    up = (
+        select(Source.id, Source.parent_id, literal(0).label("depth"))
+        .where(Source.id == source_id)
+        .cte("up", recursive=True)
+    )
+    parent = aliased(Source)
+    up = up.union_all(
+        select(parent.id, parent.parent_id, (up.c.depth + 1).label("depth"))
+        .join(up, parent.id == up.c.parent_id)
+        .where(up.c.depth < 100)
+    )
+    return list(session.scalars(select(up.c.id).order_by(up.c.depth)))
+
+
+def parties(session: Session, source_ids: Iterable[uuid.UUID]) -> dict[uuid.UUID, uuid.UUID]:
+    """Each source's party: the root of its parent tree (DESIGN §2)."""
+    ids = list(set(source_ids))
+    if not ids:
+        return {}
+    start = select(Source.id.label("start_id"), Source.id, Source.parent_id, literal(0).label("depth")).where(
+        Source.id.in_(ids)
+    )
+    up = start.cte("up", recursive=True)
+    parent = aliased(Source)
+    up = up.union_all(
+        select(up.c.start_id, parent.id, parent.parent_id, (up.c.depth + 1).label("depth"))
+        .join(up, parent.id == up.c.parent_id)
+        .where(up.c.depth < 100)
+    )
+    rows = session.execute(select(up.c.start_id, up.c.id).where(up.c.parent_id.is_(None)))
+    return {start_id: root_id for start_id, root_id in rows}
+
+
+def descendants(session: Session, source_ids: Iterable[uuid.UUID]) -> set[uuid.UUID]:
+    """The given sources and every source below them in the parent tree."""
+    ids = list(set(source_ids))
+    if not ids:
+        return set()
+    down = select(Source.id, literal(0).label("depth")).where(Source.id.in_(ids)).cte("down", recursive=True)
+    child = aliased(Source)
+    down = down.union_all(
+        select(child.id, (down.c.depth + 1).label("depth"))
+        .join(down, child.parent_id == down.c.id)
+        .where(down.c.depth < 100)
+    )
+    return set(session.scalars(select(down.c.id)))
