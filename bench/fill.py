@@ -53,6 +53,7 @@ from api.database import normalise_url  # noqa: E402
 from api.migrate import upgrade  # noqa: E402
 from api.services.ledger import GENESIS_HASH, compute_hash  # noqa: E402
 from api.services.sources import name_key  # noqa: E402
+from api.services.verdicts import assertion_sha256  # noqa: E402
 from models import (  # noqa: E402
     Actor,
     Claim,
@@ -64,6 +65,8 @@ from models import (  # noqa: E402
     Evidence,
     Source,
     SourceName,
+    Verdict,
+    VerdictEvidence,
 )
 from models.base import UTCDateTime  # noqa: E402
 from models.vocabulary import REVIEWED_STATUSES  # noqa: E402
@@ -618,11 +621,16 @@ TABLE_ORDER = (
     "claim_via",
     "evidence",
     "events",
+    "verdicts",
+    "verdict_evidence",
 )
 TABLES: dict[str, Table] = {
     model.__tablename__: model.__table__  # type: ignore[misc]
-    for model in (Actor, Source, SourceName, Document, Claim, ClaimPlace, ClaimTag, ClaimVia, Evidence, Event)
-}
+    for model in (
+        Actor, Source, SourceName, Document, Claim, ClaimPlace, ClaimTag, ClaimVia, Evidence, Event, Verdict,
+        VerdictEvidence,
+    )
+}  # fmt: skip
 COLUMNS = {name: tuple(column.name for column in table.columns) for name, table in TABLES.items()}
 # The hot tables are built as tuples in column order; a schema change must show up here, not as shifted values.
 TUPLE_COLUMNS = {
@@ -916,6 +924,8 @@ class Pending:
     order: int
     event: dict[str, Any] = field(compare=False)
     evidence: tuple[Any, ...] | None = field(compare=False, default=None)
+    # The claim's final verdict: (claim id, assertion digest, evidence ids counted), mirrored in `verdicts`.
+    verdict: tuple[uuid.UUID, str, list[uuid.UUID]] | None = field(compare=False, default=None)
 
 
 def to_datetime(microseconds: int) -> datetime:
@@ -1071,6 +1081,10 @@ class Filler:
             if item.evidence is not None:
                 self.rows["evidence"].append(item.evidence)
             self.ledger.add(**item.event)
+            if item.verdict is not None:
+                claim_id, digest, counted = item.verdict
+                self.rows["verdicts"].append((claim_id, self.ledger.seq, digest, True, False))
+                self.rows["verdict_evidence"].extend((claim_id, evidence_id) for evidence_id in counted)
 
     def make_document(self, at_us: int) -> None:
         rng = self.rng
@@ -1199,6 +1213,25 @@ class Filler:
             status, status_changed_at, version = "claimed", created_at, 1
             seconds_to_first_review = None
             step_us = created_us
+            counted: list[dict[str, Any]] = []
+            digest = ""
+            if any(target in REVIEWED for target in path):
+                digest = assertion_sha256(
+                    {
+                        "statement": statement,
+                        "quote": quote,
+                        "source_id": source.id,
+                        "speaker_id": speaker,
+                        "via": via,
+                        "channel": channel,
+                        "channel_detail": channel_detail,
+                        "stated_at": stated_at,
+                        "stated_at_precision": precision,
+                        "event_start": event_start,
+                        "event_end": event_end,
+                        "places": named,
+                    }
+                )
             for target in path:
                 if target != "under_review" and stance is not None:
                     # Independent evidence first: from a source of another party than the claim's.
@@ -1245,13 +1278,29 @@ class Filler:
                         "source_id": source.id,
                     }
                     heapq.heappush(pending, Pending(step_us, next(order), event, evidence))
+                    counted.append(
+                        {
+                            "id": str(evidence_id),
+                            "stance": stance,
+                            "provider_id": str(provider),
+                            "party_id": str(party),
+                            "independent": True,
+                        }
+                    )
                 step_us += randint(600, 20 * 86_400) * SECOND
                 version += 1
                 changed_at = to_datetime(step_us)
+                payload: dict[str, Any] = {"evidence_ids": []}
+                verdict = None
+                if target in REVIEWED:
+                    # What the reviewer judged: the version before this move, these words, this evidence.
+                    payload["basis"] = {"version": version - 1, "assertion_sha256": digest, "evidence": counted}
+                    verdict = (claim_id, digest, [uuid.UUID(item["id"]) for item in counted])
+                payload["version"] = version
                 event = {
                     "type": "claim.status_changed",
                     "at": changed_at,
-                    "payload": {"evidence_ids": [], "version": version},
+                    "payload": payload,
                     "actor_id": choice(reviewers) if target != "under_review" else creator,
                     "claim_id": claim_id,
                     "source_id": source.id,
@@ -1259,7 +1308,7 @@ class Filler:
                     "to_status": target,
                     "rationale": RATIONALES[target].format(n=randint(2, 9)),
                 }
-                heapq.heappush(pending, Pending(step_us, next(order), event))
+                heapq.heappush(pending, Pending(step_us, next(order), event, verdict=verdict))
                 status, status_changed_at = target, changed_at
                 if seconds_to_first_review is None and target in REVIEWED:
                     seconds_to_first_review = (step_us - created_us) / SECOND

@@ -71,6 +71,14 @@ async def claim_filters(
     q: Annotated[
         str | None, Query(max_length=500, description='Full text over statement and quote: words, "phrases", prefix*.')
     ] = None,
+    basis_holds: Annotated[
+        bool | None,
+        Query(
+            description="Only claims with a current verdict whose basis holds (true) or no longer holds (false): "
+            "the judged words are still the claim's, and the evidence counted still meets the status's rule "
+            "under today's parties."
+        ),
+    ] = None,
     sort: Literal["-stated_at", "stated_at", "-recorded_at", "relevance"] = "-stated_at",
 ) -> claims.ClaimQuery:
     """The filters of `GET /v1/claims` (and of its export), without paging. No I/O, so not run in a thread."""
@@ -87,6 +95,7 @@ async def claim_filters(
         recorded_to=claims.parse_time_bound(recorded_to, "recorded_to", end_of_day=True),
         as_of=claims.parse_time_bound(as_of, "as_of", end_of_day=True),
         q=q,
+        basis_holds=basis_holds,
         sort=sort,
     )
 

@@ -212,6 +212,7 @@ class VerdictOut(BaseModel):
         description="The claim still says what was judged, and the counted evidence still meets the status's rule "
         "under today's parties."
     )
+    assertion_matches: bool = Field(description="The claim's assertion still has the judged digest.")
     imported: bool = Field(description="Reached elsewhere and imported: its evidence is not in this database.")
     reconstructed: bool = Field(
         description="Recorded before verdicts carried their basis; rebuilt from the ledger (parties as of today)."

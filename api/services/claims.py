@@ -382,6 +382,23 @@ def _historic_states(session: Session, claim_ids: list[uuid.UUID], as_of: dateti
     return states
 
 
+def statement_at(session: Session, claim_id: uuid.UUID, seq: int) -> str | None:
+    """The claim's statement as it stood at ledger event `seq`, folded from its events alone."""
+    statement = None
+    for event_type, payload in session.execute(
+        select(Event.type, Event.payload)
+        .where(Event.claim_id == claim_id, Event.seq <= seq, Event.type.in_(_STATEMENT_EVENTS))
+        .order_by(Event.seq)
+    ):
+        recorded = payload.get("claim") if event_type != "claim.amended" else payload.get("after")
+        if recorded and "statement" in recorded:
+            statement = recorded["statement"]
+    return statement
+
+
+_STATEMENT_EVENTS = ("claim.created", "claim.imported", "claim.amended")
+
+
 def describe(session: Session, claim_ids: list[uuid.UUID], as_of: datetime | None = None) -> list[dict[str, Any]]:
     """Claims in the order given, shaped as `ClaimOut`, in a fixed number of queries."""
     if as_of is None:

@@ -44,7 +44,7 @@ from api.errors import InvalidInput, NotFound, PayloadTooLarge
 from api.schemas.exchange import ClaimLine, DocumentRefIn, SourceRefIn
 from api.services import bulk, claims, ledger, sources, verdicts
 from api.services.auth import Principal, require_role
-from models import Claim, ClaimPlace, ClaimTag, ClaimVia, Document, Source, SourceName, Verdict
+from models import Claim, ClaimPlace, ClaimTag, ClaimVia, Document, Event, Source, SourceName, Verdict
 from models.vocabulary import REVIEWED_STATUSES, Reliability, Role, SourceKind, Status
 
 MAX_ERRORS = 100
@@ -922,8 +922,42 @@ def _stated_date(stated_at: datetime, precision: str) -> str:
     return stated_at.isoformat()
 
 
-def _claim_review(item: dict[str, Any], details: _SourceDetails, publisher: Publisher) -> dict[str, Any]:
-    """A schema.org ClaimReview of one reviewed or retracted claim, rated as DESIGN §4 maps it."""
+def judged_statements(session: Session, items: list[dict[str, Any]]) -> dict[uuid.UUID, str]:
+    """What each reviewed claim's verdict judged, for ClaimReview's `claimReviewed`.
+
+    The claim's own statement when its words still have the verdict's digest (an amendment of them reopens a
+    claim, so this is the rule); otherwise the statement at the verdict's event, read from the ledger.
+    """
+    judged: dict[uuid.UUID, str] = {item["id"]: item["statement"] for item in items}
+    reviewed = [item for item in items if Status(item["status"]) in REVIEWED_STATUSES]
+    if not reviewed:
+        return judged
+    rows = {
+        claim_id: digest
+        for claim_id, digest in session.execute(
+            select(Verdict.claim_id, Verdict.assertion_sha256).where(Verdict.claim_id.in_([i["id"] for i in reviewed]))
+        )
+    }
+    for item in reviewed:
+        if rows.get(item["id"]) == verdicts.assertion_sha256(verdicts.state_of_shaped(item)):
+            continue
+        seq = session.scalar(
+            select(Event.seq)
+            .where(Event.claim_id == item["id"], Event.to_status == item["status"])
+            .order_by(Event.seq.desc())
+            .limit(1)
+        )
+        statement = claims.statement_at(session, item["id"], seq) if seq is not None else None
+        if statement is not None:
+            judged[item["id"]] = statement
+    return judged
+
+
+def _claim_review(
+    item: dict[str, Any], details: _SourceDetails, publisher: Publisher, statement: str
+) -> dict[str, Any]:
+    """A schema.org ClaimReview of one reviewed or retracted claim, rated as DESIGN §4 maps it; `statement` is
+    what the review judged (`judged_statements`)."""
     source = details.known[item["source"]["id"]]
     rating, words = RATINGS[Status(item["status"])]
     author_type = "Person" if source["kind"] == SourceKind.INDIVIDUAL.value else "Organization"
@@ -939,7 +973,7 @@ def _claim_review(item: dict[str, Any], details: _SourceDetails, publisher: Publ
         "@context": "https://schema.org",
         "@type": "ClaimReview",
         "url": publisher.claim_url(item["id"]),
-        "claimReviewed": item["statement"],
+        "claimReviewed": statement,
         "datePublished": item["status_changed_at"].isoformat(),
         "author": {"@type": "Organization", "name": publisher.name, "url": publisher.base_url},
         "itemReviewed": claimed,
@@ -992,7 +1026,10 @@ def export_chunks(
         elif export_format is ExportFormat.CSV:
             yield _csv_chunk([_csv_row(item, details) for item in items])
         elif items:
-            reviews = b",\n".join(orjson.dumps(_claim_review(item, details, publisher)) for item in items)
+            judged = judged_statements(session, items)
+            reviews = b",\n".join(
+                orjson.dumps(_claim_review(item, details, publisher, judged[item["id"]])) for item in items
+            )
             yield (b"\n" if first else b",\n") + reviews
             first = False
         if cursor is None:
@@ -1022,4 +1059,4 @@ def claim_review(session: Session, claim_id: uuid.UUID, publisher: Publisher) ->
         )
     details = _SourceDetails(session)
     details.load([item])
-    return _claim_review(item, details, publisher)
+    return _claim_review(item, details, publisher, judged_statements(session, [item])[claim_id])

@@ -22,10 +22,11 @@ from enum import Enum
 from typing import Any, NamedTuple
 
 import orjson
-from sqlalchemy import ColumnElement, Text, and_, cast, func, select, true
+from sqlalchemy import ColumnElement, Text, Uuid, and_, cast, func, select, true
 from sqlalchemy.orm import Session
 
 from api.services import verdicts
+from api.services.common import id_as_text
 from api.services.sources import name_key
 from models import (
     Actor,
@@ -48,6 +49,7 @@ from models.vocabulary import REVIEWED_STATUSES
 MAX_MISMATCHES = 100
 CLAIM_BATCH = 2000
 DOCUMENT_BATCH = 2000
+_FETCH = 5000
 # A row that one side has and the other lacks is reported under this field name.
 ROW = "(row)"
 
@@ -65,7 +67,7 @@ _EVIDENCE_COLUMNS = (
 )  # fmt: skip
 _SOURCE_FIELDS = ("name", "kind", "affiliation", "parent_id", "role", "reliability", "url")
 _DOCUMENT_FIELDS = ("title", "url", "outlet_id", "published_at", "retrieved_at", "content_sha256")
-_EVENT_COLUMNS = (Event.seq, Event.type, Event.actor_id, Event.at, Event.claim_id, Event.source_id, Event.to_status)
+_EVENT_COLUMNS = ("seq", "type", "actor_id", "at", "claim_id", "source_id", "to_status")
 # The claim columns its creation event's payload gives; the rest follow from the events themselves.
 _RECORDED_COLUMNS = frozenset(_CLAIM_COLUMNS) - {
     "status", "status_changed_at", "version", "created_by_id", "created_at", "seconds_to_first_review",
@@ -74,8 +76,6 @@ _RECORDED_COLUMNS = frozenset(_CLAIM_COLUMNS) - {
 
 def _shown(value: Any) -> Any:
     """A value as JSON can carry it, for a mismatch report."""
-    if isinstance(value, uuid.UUID):
-        return str(value)
     if isinstance(value, datetime):
         return value.isoformat()
     if isinstance(value, Enum):
@@ -85,8 +85,27 @@ def _shown(value: Any) -> Any:
     return value
 
 
-def _as_uuid(value: Any) -> uuid.UUID | None:
-    return None if value is None else value if isinstance(value, uuid.UUID) else uuid.UUID(str(value))
+def _as_id(value: Any) -> str | None:
+    """An id as this module compares ids: lower-case hyphenated text (payloads already hold ids so)."""
+    return None if value is None else str(value).lower()
+
+
+def _id(value: Any) -> str:
+    """`_as_id` of a value that is never null."""
+    return str(value).lower()
+
+
+def _id_text(session: Session, column: Any) -> Any:
+    return id_as_text(session.get_bind().dialect, column)
+
+
+def _columns(session: Session, model: Any, names: Iterable[str]) -> list[Any]:
+    """The model's columns by name, UUID columns as `_id_text`."""
+    picked = []
+    for name in names:
+        column = getattr(model, name)
+        picked.append(_id_text(session, column) if isinstance(column.type, Uuid) else column)
+    return picked
 
 
 def _as_time(value: Any) -> datetime | None:
@@ -122,6 +141,8 @@ class Report:
             )
 
     def compare(self, table: str, row_id: Any, stored: Mapping[str, Any], expected: Mapping[str, Any]) -> None:
+        if {name: stored[name] for name in expected} == expected:
+            return  # the common case, in one comparison
         for name, value in expected.items():
             if not _same(stored[name], value):
                 self.add(table, row_id, name, stored[name], value)
@@ -151,10 +172,10 @@ def _payload(text: Any) -> dict[str, Any]:
 class _EventRow(NamedTuple):
     seq: int
     type: str
-    actor_id: uuid.UUID | None
+    actor_id: str | None
     at: datetime
-    claim_id: uuid.UUID | None
-    source_id: uuid.UUID | None
+    claim_id: str | None
+    source_id: str | None
     to_status: str | None
     payload: dict[str, Any]
 
@@ -163,11 +184,12 @@ def _events(
     session: Session, *conditions: ColumnElement[bool], order: Iterable[Any] = (Event.seq,)
 ) -> Iterator[_EventRow]:
     """Events as plain rows, the payload read as text and decoded by orjson (far quicker than the JSON type's)."""
-    statement = select(*_EVENT_COLUMNS, cast(Event.payload, Text)).where(*conditions)
-    for seq, type_, actor_id, at, claim_id, source_id, to_status, payload in session.execute(
-        statement.order_by(*order)
-    ):
-        yield _EventRow(seq, type_, actor_id, at, claim_id, source_id, to_status, _payload(payload))
+    statement = select(*_columns(session, Event, _EVENT_COLUMNS), cast(Event.payload, Text)).where(*conditions)
+    # Fetched in slices (fetchmany), not row by row: the per-row fetch is a large share of reading millions.
+    result = session.connection().execute(statement.order_by(*order), execution_options={"yield_per": _FETCH})
+    for rows in result.partitions():
+        for seq, type_, actor_id, at, claim_id, source_id, to_status, payload in rows:
+            yield _EventRow(seq, type_, actor_id, at, claim_id, source_id, to_status, _payload(payload))
 
 
 # ---- claims and what hangs off them ----------------------------------------------------------------------
@@ -180,10 +202,10 @@ class _ClaimReplay:
     columns: dict[str, Any]
     places: list[str]
     tags: list[str]
-    via: list[uuid.UUID]
-    evidence_ids: list[uuid.UUID] = field(default_factory=list)
+    via: list[str]
+    evidence_ids: list[str] = field(default_factory=list)
     verdict: dict[str, Any] | None = None
-    verdict_evidence: set[uuid.UUID] = field(default_factory=set)
+    verdict_evidence: set[str] = field(default_factory=set)
 
     def assertion(self) -> dict[str, Any]:
         state = {**self.columns, "places": self.places, "via": self.via}
@@ -195,11 +217,11 @@ def _recorded(payload: Mapping[str, Any]) -> dict[str, Any]:
     values: dict[str, Any] = {}
     for name, value in payload.items():
         if name in _RECORDED_IDS:
-            values[name] = _as_uuid(value)
+            values[name] = _as_id(value)
         elif name in _RECORDED_TIMES:
             values[name] = _as_time(value)
         elif name == "via":
-            values[name] = [uuid.UUID(item) for item in value]
+            values[name] = [_as_id(item) for item in value]
         else:
             values[name] = value
     return values
@@ -210,9 +232,9 @@ class _ClaimBatch:
 
     def __init__(self, report: Report) -> None:
         self.report = report
-        self.claims: dict[uuid.UUID, _ClaimReplay] = {}
-        self.evidence: dict[uuid.UUID, dict[str, Any]] = {}
-        self.links: dict[uuid.UUID, dict[str, Any]] = {}
+        self.claims: dict[str, _ClaimReplay] = {}
+        self.evidence: dict[str, dict[str, Any]] = {}
+        self.links: dict[str, dict[str, Any]] = {}
 
     def apply(self, event: Any) -> None:
         claim_id = event.claim_id
@@ -227,7 +249,7 @@ class _ClaimBatch:
                 status=status,
                 status_changed_at=_as_time(payload.get("status_changed_at")) if imported else event.at,
                 version=1,
-                created_by_id=_as_uuid(payload.get("created_by_id")) if imported else event.actor_id,
+                created_by_id=_as_id(payload.get("created_by_id")) if imported else event.actor_id,
                 created_at=event.at,
                 seconds_to_first_review=0.0 if imported and status in _REVIEWED else None,
             )
@@ -267,25 +289,25 @@ class _ClaimBatch:
                 replay.verdict, replay.verdict_evidence = None, set()
         elif event.type == "evidence.added":
             columns["version"] += 1
-            evidence_id = uuid.UUID(payload["evidence_id"])
+            evidence_id = _id(payload["evidence_id"])
             replay.evidence_ids.append(evidence_id)
             self.evidence[evidence_id] = {
                 "claim_id": claim_id,
                 "stance": payload.get("stance"),
                 "kind": payload.get("kind"),
                 "url": payload.get("url"),
-                "document_id": _as_uuid(payload.get("document_id")),
-                "related_claim_id": _as_uuid(payload.get("related_claim_id")),
-                "provided_by_source_id": _as_uuid(payload.get("provided_by_source_id")),
+                "document_id": _as_id(payload.get("document_id")),
+                "related_claim_id": _as_id(payload.get("related_claim_id")),
+                "provided_by_source_id": _as_id(payload.get("provided_by_source_id")),
                 "note": payload.get("note"),
                 "added_by_id": event.actor_id,
                 "added_at": event.at,
             }
         elif event.type == "link.added":
             columns["version"] += 1
-            self.links[uuid.UUID(payload["link_id"])] = {
+            self.links[_id(payload["link_id"])] = {
                 "from_claim_id": claim_id,
-                "to_claim_id": _as_uuid(payload.get("to_claim_id")),
+                "to_claim_id": _as_id(payload.get("to_claim_id")),
                 "kind": payload.get("kind"),
                 "created_by_id": event.actor_id,
                 "created_at": event.at,
@@ -297,35 +319,41 @@ class _ClaimBatch:
         basis = event.payload.get("basis")
         if basis is None:
             # Recorded before verdicts carried their basis: what migration 0006 reconstructed from the events.
-            named = [uuid.UUID(item) for item in event.payload.get("evidence_ids") or []]
+            named = [_id(item) for item in event.payload.get("evidence_ids") or []]
             counted = set(named or replay.evidence_ids)
         else:
             if basis.get("assertion_sha256") != digest:
                 self.report.add(
                     "events", event.seq, "payload.basis.assertion_sha256", basis.get("assertion_sha256"), digest
                 )
-            counted = {uuid.UUID(item["id"]) for item in basis.get("evidence", [])}
+            counted = {_id(item["id"]) for item in basis.get("evidence", [])}
             if not counted <= set(replay.evidence_ids):
                 self.report.add("events", event.seq, "payload.basis.evidence", "evidence of another claim", None)
         replay.verdict = {"event_seq": event.seq, "assertion_sha256": digest, "imported": imported}
         replay.verdict_evidence = counted
 
 
-def _range(column: Any, low: Any, high: Any) -> ColumnElement[bool]:
-    lower = column > low if low is not None else true()
-    upper = column <= high if high is not None else true()
+def _range(column: Any, low: str | None, high: str | None) -> ColumnElement[bool]:
+    """`low < column <= high` for ids given as text, either end open when None (events about no claim are never
+    in range)."""
+    lower = column > uuid.UUID(low) if low is not None else column.is_not(None)
+    upper = column <= uuid.UUID(high) if high is not None else true()
     return and_(lower, upper)
 
 
 def _check_claims(session: Session, report: Report) -> None:
-    low: uuid.UUID | None = None
+    low: str | None = None
     while True:
-        rows = session.execute(
-            select(Claim.id, *(getattr(Claim, name) for name in _CLAIM_COLUMNS))
-            .where(Claim.id > low if low is not None else true())
-            .order_by(Claim.id)
-            .limit(CLAIM_BATCH)
-        ).all()
+        rows = (
+            session.connection()
+            .execute(
+                select(*_columns(session, Claim, ("id", *_CLAIM_COLUMNS)))
+                .where(Claim.id > uuid.UUID(low) if low is not None else true())
+                .order_by(Claim.id)
+                .limit(CLAIM_BATCH)
+            )
+            .all()
+        )
         high = rows[-1].id if rows else None
         _check_claim_range(session, report, {row.id: row._asdict() for row in rows}, low, high)
         if high is None or len(rows) < CLAIM_BATCH:
@@ -335,26 +363,36 @@ def _check_claims(session: Session, report: Report) -> None:
         low = high
 
 
-def _listed(session: Session, model: Any, value: Any, low: Any, high: Any) -> dict[uuid.UUID, list[Any]]:
-    listed: dict[uuid.UUID, list[Any]] = defaultdict(list)
-    for claim_id, item in session.execute(
-        select(model.claim_id, value).where(_range(model.claim_id, low, high)).order_by(model.claim_id, model.position)
+def _listed(
+    session: Session, model: Any, names: tuple[str, ...], low: str | None, high: str | None
+) -> dict[str, list[tuple[Any, ...]]]:
+    """A claim's places, tags or intermediaries in order, by claim id, for the claims in the id range."""
+    listed: dict[str, list[tuple[Any, ...]]] = defaultdict(list)
+    for claim_id, *values in session.connection().execute(
+        select(*_columns(session, model, ("claim_id", *names)))
+        .where(_range(model.claim_id, low, high))
+        .order_by(model.claim_id, model.position)
     ):
-        listed[claim_id].append(item)
+        listed[claim_id].append(tuple(values))
     return listed
 
 
 def _check_claim_range(
-    session: Session, report: Report, stored: dict[uuid.UUID, dict[str, Any]], low: Any, high: Any
+    session: Session, report: Report, stored: dict[str, dict[str, Any]], low: Any, high: Any
 ) -> None:
     batch = _ClaimBatch(report)
     for event in _events(session, _range(Event.claim_id, low, high), order=(Event.claim_id, Event.seq)):
         batch.apply(event)
-    places = _listed(session, ClaimPlace, ClaimPlace.name, low, high)
-    place_keys = _listed(session, ClaimPlace, ClaimPlace.name_key, low, high)
-    tags = _listed(session, ClaimTag, ClaimTag.tag, low, high)
-    tag_keys = _listed(session, ClaimTag, ClaimTag.tag_key, low, high)
-    via = _listed(session, ClaimVia, ClaimVia.source_id, low, high)
+    places_and_keys = _listed(session, ClaimPlace, ("name", "name_key"), low, high)
+    tags_and_keys = _listed(session, ClaimTag, ("tag", "tag_key"), low, high)
+    places = {claim_id: [name for name, _key in rows] for claim_id, rows in places_and_keys.items()}
+    place_keys = {claim_id: [key for _name, key in rows] for claim_id, rows in places_and_keys.items()}
+    tags = {claim_id: [tag for tag, _key in rows] for claim_id, rows in tags_and_keys.items()}
+    tag_keys = {claim_id: [key for _tag, key in rows] for claim_id, rows in tags_and_keys.items()}
+    via = {
+        claim_id: [source_id for (source_id,) in rows]
+        for claim_id, rows in _listed(session, ClaimVia, ("source_id",), low, high).items()
+    }
     expected = {claim_id: replay.columns for claim_id, replay in batch.claims.items()}
     report.compare_rows("claims", stored, expected)
     for table, listed, name in (("claim_places", places, "places"), ("claim_tags", tags, "tags")):
@@ -364,22 +402,22 @@ def _check_claim_range(
         report.add("claim_via", claim_id, "via", via[claim_id], None)
     verdict_rows = {
         row.claim_id: row._asdict()
-        for row in session.execute(
+        for row in session.connection().execute(
             select(
-                Verdict.claim_id,
-                Verdict.event_seq,
-                Verdict.assertion_sha256,
-                Verdict.assertion_matches,
-                Verdict.imported,
+                *_columns(
+                    session, Verdict, ("claim_id", "event_seq", "assertion_sha256", "assertion_matches", "imported")
+                )
             ).where(_range(Verdict.claim_id, low, high))
         )
     }
-    counted: dict[uuid.UUID, set[uuid.UUID]] = defaultdict(set)
-    for claim_id, evidence_id in session.execute(
-        select(VerdictEvidence.claim_id, VerdictEvidence.evidence_id).where(_range(VerdictEvidence.claim_id, low, high))
+    counted: dict[str, set[str]] = defaultdict(set)
+    for claim_id, evidence_id in session.connection().execute(
+        select(*_columns(session, VerdictEvidence, ("claim_id", "evidence_id"))).where(
+            _range(VerdictEvidence.claim_id, low, high)
+        )
     ):
         counted[claim_id].add(evidence_id)
-    expected_verdicts: dict[uuid.UUID, dict[str, Any]] = {}
+    expected_verdicts: dict[str, dict[str, Any]] = {}
     for claim_id, replay in batch.claims.items():
         if replay.places != places.get(claim_id, []):
             report.add("claim_places", claim_id, "places", places.get(claim_id, []), replay.places)
@@ -407,23 +445,18 @@ def _check_claim_range(
     report.compare_rows("verdicts", verdict_rows, expected_verdicts)
     evidence_rows = {
         row.id: row._asdict()
-        for row in session.execute(
-            select(Evidence.id, *(getattr(Evidence, name) for name in _EVIDENCE_COLUMNS)).where(
-                _range(Evidence.claim_id, low, high)
-            )
+        for row in session.connection().execute(
+            select(*_columns(session, Evidence, ("id", *_EVIDENCE_COLUMNS))).where(_range(Evidence.claim_id, low, high))
         )
     }
     report.compare_rows("evidence", evidence_rows, batch.evidence)
     link_rows = {
         row.id: row._asdict()
-        for row in session.execute(
+        for row in session.connection().execute(
             select(
-                ClaimLink.id,
-                ClaimLink.from_claim_id,
-                ClaimLink.to_claim_id,
-                ClaimLink.kind,
-                ClaimLink.created_by_id,
-                ClaimLink.created_at,
+                *_columns(
+                    session, ClaimLink, ("id", "from_claim_id", "to_claim_id", "kind", "created_by_id", "created_at")
+                )
             ).where(_range(ClaimLink.from_claim_id, low, high))
         )
     }
@@ -434,7 +467,7 @@ def _check_claim_range(
 
 
 def _check_sources(session: Session, report: Report) -> None:
-    expected: dict[uuid.UUID, dict[str, Any]] = {}
+    expected: dict[str, dict[str, Any]] = {}
     for event in _events(session, Event.type.in_(("source.created", "source.updated"))):
         after = event.payload.get("after", {})
         if event.source_id is None:
@@ -455,17 +488,17 @@ def _check_sources(session: Session, report: Report) -> None:
         state.update({name: value for name, value in after.items() if name in state})
         state["updated_at"] = event.at
     for state in expected.values():
-        state["parent_id"] = _as_uuid(state["parent_id"])
-    names: dict[uuid.UUID, list[tuple[str, str, bool]]] = defaultdict(list)
-    for source_id, name, key, is_alias in session.execute(
-        select(SourceName.source_id, SourceName.name, SourceName.name_key, SourceName.is_alias).order_by(
+        state["parent_id"] = _as_id(state["parent_id"])
+    names: dict[str, list[tuple[str, str, bool]]] = defaultdict(list)
+    for source_id, name, key, is_alias in session.connection().execute(
+        select(*_columns(session, SourceName, ("source_id", "name", "name_key", "is_alias"))).order_by(
             SourceName.source_id, SourceName.position
         )
     ):
         names[source_id].append((name, key, is_alias))
-    stored: dict[uuid.UUID, dict[str, Any]] = {}
-    for row in session.execute(
-        select(Source.id, *(getattr(Source, name) for name in _SOURCE_FIELDS), Source.created_at, Source.updated_at)
+    stored: dict[str, dict[str, Any]] = {}
+    for row in session.connection().execute(
+        select(*_columns(session, Source, ("id", *_SOURCE_FIELDS, "created_at", "updated_at")))
     ):
         listed = names.get(row.id, [])
         stored[row.id] = {**row._asdict(), "aliases": [name for name, _key, alias in listed if alias]}
@@ -485,12 +518,13 @@ def _check_documents(session: Session, report: Report) -> None:
     batch: list[Any] = []
 
     def check(events: list[Any]) -> None:
-        wanted = {uuid.UUID(event.payload["document_id"]): event for event in events}
+        wanted = {_id(event.payload["document_id"]): event for event in events}
         stored = {
             row.id: row._asdict()
-            for row in session.execute(
-                select(Document.id, *(getattr(Document, name) for name in _DOCUMENT_FIELDS), Document.created_by_id,
-                       Document.created_at).where(Document.id.in_(wanted))
+            for row in session.connection().execute(
+                select(*_columns(session, Document, ("id", *_DOCUMENT_FIELDS, "created_by_id", "created_at"))).where(
+                    Document.id.in_([uuid.UUID(document_id) for document_id in wanted])
+                )
             )
         }  # fmt: skip
         expected = {}
@@ -499,7 +533,7 @@ def _check_documents(session: Session, report: Report) -> None:
             expected[document_id] = {
                 "title": after.get("title"),
                 "url": after.get("url"),
-                "outlet_id": _as_uuid(after.get("outlet_id")),
+                "outlet_id": _as_id(after.get("outlet_id")),
                 "published_at": _as_time(after.get("published_at")),
                 "retrieved_at": _as_time(after.get("retrieved_at")),
                 "content_sha256": after.get("content_sha256"),
@@ -519,30 +553,28 @@ def _check_documents(session: Session, report: Report) -> None:
     stored_total = session.scalar(select(func.count()).select_from(Document)) or 0
     if stored_total > total_events:
         # Rows no event created: found by a second look, only in this case.
-        recorded = {
-            uuid.UUID(event.payload["document_id"]) for event in _events(session, Event.type == "document.created")
-        }
-        for (document_id,) in session.execute(select(Document.id)):
+        recorded = {_id(event.payload["document_id"]) for event in _events(session, Event.type == "document.created")}
+        for (document_id,) in session.connection().execute(select(_id_text(session, Document.id))):
             if document_id not in recorded:
                 report.add("documents", document_id, ROW, "exists", None)
                 report.checked["documents"] += 1
 
 
 def _check_actors_and_keys(session: Session, report: Report) -> None:
-    actors: dict[uuid.UUID, dict[str, Any]] = {}
+    actors: dict[str, dict[str, Any]] = {}
     keys: dict[str, dict[str, Any]] = {}
     types = ("actor.created", "key.created", "key.revoked")
     for event in _events(session, Event.type.in_(types)):
         payload = event.payload
         if event.type == "actor.created":
-            actors[uuid.UUID(payload["actor_id"])] = {
+            actors[_id(payload["actor_id"])] = {
                 "name": payload.get("name"),
                 "role": payload.get("role"),
                 "created_at": event.at,
             }
         elif event.type == "key.created":
             keys[payload["prefix"]] = {
-                "actor_id": _as_uuid(payload.get("actor_id")),
+                "actor_id": _as_id(payload.get("actor_id")),
                 "created_at": event.at,
                 "revoked_at": None,
             }
@@ -551,12 +583,15 @@ def _check_actors_and_keys(session: Session, report: Report) -> None:
         else:
             report.add("events", event.seq, "payload.prefix", None, "key.revoked for a key never created")
     stored_actors = {
-        row.id: row._asdict() for row in session.execute(select(Actor.id, Actor.name, Actor.role, Actor.created_at))
+        row.id: row._asdict()
+        for row in session.connection().execute(select(*_columns(session, Actor, ("id", "name", "role", "created_at"))))
     }
     report.compare_rows("actors", stored_actors, actors)
     stored_keys = {
         row.prefix: row._asdict()
-        for row in session.execute(select(ApiKey.prefix, ApiKey.actor_id, ApiKey.created_at, ApiKey.revoked_at))
+        for row in session.connection().execute(
+            select(*_columns(session, ApiKey, ("prefix", "actor_id", "created_at", "revoked_at")))
+        )
     }
     report.compare_rows("api_keys", stored_keys, keys)
 

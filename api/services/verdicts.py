@@ -297,6 +297,7 @@ def describe_verdict(
         "assertion_sha256": basis["assertion_sha256"],
         "evidence": evidence_out,
         "basis_holds": words_hold and evidence_holds,
+        "assertion_matches": words_hold,
         "imported": imported,
         "reconstructed": bool(basis.get("reconstructed")),
         "event_seq": event.seq,
@@ -375,6 +376,7 @@ def affected_by_party_change(
     parties change from `party_before` to `party_after` (both covering every source named below)."""
     rows = session.execute(
         select(VerdictEvidence.claim_id, Claim.source_id, Evidence.provided_by_source_id)
+        .select_from(VerdictEvidence)
         .join(Claim, Claim.id == VerdictEvidence.claim_id)
         .join(Evidence, Evidence.id == VerdictEvidence.evidence_id)
         .where(Evidence.provided_by_source_id.is_not(None))
@@ -393,6 +395,7 @@ def sources_of_verdicts_touching(session: Session, moved: set[uuid.UUID]) -> set
     """Every claim source and provider in a current verdict that involves one of the `moved` sources."""
     rows = session.execute(
         select(Claim.source_id, Evidence.provided_by_source_id)
+        .select_from(VerdictEvidence)
         .join(Claim, Claim.id == VerdictEvidence.claim_id)
         .join(Evidence, Evidence.id == VerdictEvidence.evidence_id)
         .where(Evidence.provided_by_source_id.is_not(None))

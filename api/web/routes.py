@@ -476,6 +476,7 @@ def _claim_context(
         "as_of_text": as_of_text or "",
         "as_of_error": as_of_error,
         "attribution": views.attribution(claim, outlet, speaker_role),
+        "verdict": views.verdict_words(claim["verdict"]),
         "speaker_role": speaker_role,
         "source": source,
         "timeline": views.timeline(shown_events),

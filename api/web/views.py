@@ -251,3 +251,53 @@ def duration(seconds: float | None) -> str:
 
 def share(value: float | None) -> str:
     return "—" if value is None else f"{value:.0%}"
+
+
+@dataclass(frozen=True)
+class VerdictWords:
+    """A verdict put into words for the claim page: what it rests on, and why it may no longer hold."""
+
+    sentence: str
+    warnings: list[str]
+
+
+def _listed(names: list[str]) -> str:
+    if len(names) <= 1:
+        return "".join(names)
+    return ", ".join(names[:-1]) + " and " + names[-1]
+
+
+def verdict_words(verdict: dict[str, Any] | None) -> VerdictWords | None:
+    """ "Confirmed on version 3, on evidence from ISW, independent", and what breaks its basis, if anything."""
+    if verdict is None:
+        return None
+    label = STATUS_INFO[verdict["status"]].label
+    version = f" on version {verdict['version']}" if verdict["version"] is not None else ""
+    if verdict["imported"]:
+        sentence = f"{label}{version} elsewhere, and imported: its evidence is not in this database."
+    else:
+        items = []
+        for item in verdict["evidence"]:
+            provider = item["provider"]["name"] if item["provider"] else "an unnamed provider"
+            items.append(f"{provider}, {'independent' if item['independent'] else 'not independent'}")
+        basis = "on evidence from " + "; ".join(items) if items else "on no evidence item"
+        by = f" by {verdict['by']['name']}" if verdict["by"] else ""
+        sentence = f"{label}{version}{by}, {basis}."
+    warnings = []
+    if not verdict["assertion_matches"]:
+        warnings.append("The claim's words have changed since this verdict: it no longer judges what the claim says.")
+    for item in verdict["evidence"]:
+        if item["independent"] and not item["independent_now"]:
+            provider = item["provider"]["name"] if item["provider"] else "an unnamed provider"
+            warnings.append(
+                f"The evidence from {provider} is no longer independent of the claim's party: its provider's party "
+                "has changed since."
+            )
+    if not verdict["basis_holds"] and not warnings:
+        warnings.append("Under today's parties this verdict would not be reached.")
+    if verdict["reconstructed"]:
+        warnings.append(
+            "This verdict was recorded before verdicts kept their basis: the evidence is read from the ledger and "
+            "the parties as they are today."
+        )
+    return VerdictWords(sentence, warnings)
