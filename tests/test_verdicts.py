@@ -358,3 +358,37 @@ def test_the_claim_page_states_the_verdict_and_warns_when_its_basis_breaks(api: 
     warned = page.get(f"/claims/{claim_id}").text
     assert "The basis of this verdict no longer holds." in warned
     assert "no longer independent" in warned
+
+
+# ---- verdicts recorded before they carried their basis ------------------------------------------------------
+
+
+@pytest.mark.fresh_database
+def test_migration_0006_rebuilds_verdicts_from_the_ledger(api: Api, database: Database, database_url: str) -> None:
+    from api.migrate import downgrade, upgrade
+
+    world = _confirmed(api)
+    untouched = make_claim(api.as_("analyst"), world["isw"]["id"], statement="ISW assesses a withdrawal.")
+    assert move(api.as_("analyst"), untouched, "under_review").status_code == 200
+    assert move(api.as_("reviewer"), untouched, "disputed").status_code == 200
+    before = _get(api, untouched["id"])["verdict"]
+    database.dispose()
+    downgrade(database_url, "0005")
+    # Under 0005 an amendment left a confirmed claim confirmed: the words change behind the verdict.
+    with database.write_engine.begin() as connection:
+        connection.execute(
+            text("UPDATE claims SET statement = 'Russian forces have left Kharkiv.' WHERE statement = :old"),
+            {"old": world["confirmed"]["statement"]},
+        )
+    upgrade(database_url, "head")
+    database.dispose()
+    rebuilt = _get(api, untouched["id"])["verdict"]
+    assert {key: rebuilt[key] for key in ("status", "event_seq", "assertion_sha256", "basis_holds")} == {
+        key: before[key] for key in ("status", "event_seq", "assertion_sha256", "basis_holds")
+    }
+    stale = _get(api, world["confirmed"]["id"])
+    assert stale["status"] == "confirmed"
+    assert stale["verdict"]["assertion_matches"] is False
+    assert stale["verdict"]["basis_holds"] is False
+    failing = api.as_("viewer").get("/v1/claims", params={"basis_holds": "false"}).json()["items"]
+    assert [item["id"] for item in failing] == [world["confirmed"]["id"]]
