@@ -16,12 +16,12 @@ from datetime import UTC, datetime
 from typing import Any
 
 import orjson
-from sqlalchemy import Text, cast, select, text
+from sqlalchemy import Text, bindparam, cast, select, text
 from sqlalchemy import event as orm_event
 from sqlalchemy.orm import Session
 
 from api.services import bulk
-from api.services.common import id_as_text
+from api.services.driver_reads import DriverReader
 from models import Event
 from models.base import utc_now
 
@@ -162,35 +162,63 @@ def _forget_head(session: Session, *_args: Any) -> None:
 
 # Rows per read while verifying: large enough that the round trips do not count, small enough to stay flat.
 _VERIFY_BATCH = 10_000
-_ID_FIELDS = frozenset({"actor_id", "claim_id", "source_id"})
 
 
-def _chain_rows(session: Session) -> Iterator[dict[str, Any]]:
-    """Every event in seq order as plain dicts of `HASHED_FIELDS` and `hash`, a batch at a time: ids read as
-    text and payloads as text decoded by orjson, which is what makes verifying millions of events quick."""
-    dialect = session.get_bind().dialect
+def _chain_rows(session: Session) -> Iterator[tuple[str, dict[str, Any]]]:
+    """Every event in seq order as (stored hash, the document its hash covers), a batch at a time.
+
+    Read through the driver (`driver_reads`): ids and times are put into the hashed form as text, and
+    payloads decoded by orjson, which is what makes verifying millions of events quick.
+    """
+    reader = DriverReader(session)
     columns = Event.__table__.c
-    names = (*HASHED_FIELDS, "hash")
-    query = select(
-        *(
-            id_as_text(dialect, columns[name])
-            if name in _ID_FIELDS
-            else cast(columns[name], Text)
-            if name == "payload"
-            else columns[name]
-            for name in names
+    query = (
+        select(
+            *(reader.id_column(columns[name]) if name in ("actor_id", "claim_id", "source_id") else columns[name]
+              for name in HASHED_FIELDS if name != "payload"),
+            cast(Event.payload, Text),
+            Event.hash,
         )
-    )
-    connection = session.connection()
+        .where(Event.seq > bindparam("last", type_=Event.seq.type))
+        .order_by(Event.seq)
+        .limit(_VERIFY_BATCH)
+    )  # fmt: skip
+    hyphenated, iso_utc = reader.hyphenated, reader.iso_utc
     last = 0
     while True:
-        rows = connection.execute(query.where(Event.seq > last).order_by(Event.seq).limit(_VERIFY_BATCH)).all()
+        rows = reader.rows(query, {"last": last})
         if not rows:
             return
-        for row in rows:
-            values = dict(zip(names, row, strict=True))
-            values["payload"] = orjson.loads(values["payload"])
-            yield values
+        for (
+            seq,
+            type_,
+            actor_id,
+            at,
+            claim_id,
+            source_id,
+            from_status,
+            to_status,
+            rationale,
+            prev_hash,
+            payload,
+            stored,
+        ) in rows:
+            yield (
+                stored,
+                {
+                    "seq": seq,
+                    "type": type_,
+                    "actor_id": hyphenated(actor_id),
+                    "at": iso_utc(at),
+                    "claim_id": hyphenated(claim_id),
+                    "source_id": hyphenated(source_id),
+                    "from_status": from_status,
+                    "to_status": to_status,
+                    "rationale": rationale,
+                    "payload": orjson.loads(payload),
+                    "prev_hash": prev_hash,
+                },
+            )
         last = rows[-1][0]
 
 
@@ -198,13 +226,14 @@ def verify(session: Session) -> dict[str, Any]:
     """Recompute the whole chain; report the first row whose order, link or hash does not hold."""
     expected_seq = 1
     prev_hash = GENESIS_HASH
-    for event in _chain_rows(session):
+    sort_keys = orjson.OPT_SORT_KEYS
+    for stored_hash, document in _chain_rows(session):
         reason = None
-        if event["seq"] != expected_seq:
-            reason = f"expected seq {expected_seq}, found {event['seq']}: a row is missing"
-        elif event["prev_hash"] != prev_hash:
+        if document["seq"] != expected_seq:
+            reason = f"expected seq {expected_seq}, found {document['seq']}: a row is missing"
+        elif document["prev_hash"] != prev_hash:
             reason = "prev_hash does not match the previous row's hash"
-        elif compute_hash(event) != event["hash"]:
+        elif hashlib.sha256(orjson.dumps(document, option=sort_keys)).hexdigest() != stored_hash:
             reason = "the row's content does not match its hash"
         if reason is not None:
             return {
@@ -213,6 +242,6 @@ def verify(session: Session) -> dict[str, Any]:
                 "events": expected_seq - 1,
                 "reason": reason,
             }
-        prev_hash = event["hash"]
+        prev_hash = stored_hash
         expected_seq += 1
     return {"ok": True, "events": expected_seq - 1}

@@ -1,0 +1,108 @@
+"""Reading millions of rows through the database driver itself: the one fast path of a full verification.
+
+A full verification reads every event and every row the API serves from (2.3 M events and about 5 M other rows
+at 1,000,000 claims). Through SQLAlchemy's results each row costs several microseconds (result rows, type
+processors, a UUID object per id), which was most of the time. Here a statement, built with SQLAlchemy so
+that it is portable, is compiled once and run on the driver's own cursor; rows come back as the driver's
+tuples. Ids stay in the driver's text form (`key`): 32 hex digits on SQLite, which stores them so, and the
+hyphenated text PostgreSQL's cast gives. Event payloads and what they name are turned into that form instead,
+which costs far less than the other way round. `tests/test_replay.py` proves these reads equal the plain ones.
+"""
+
+from __future__ import annotations
+
+import uuid
+from collections.abc import Mapping
+from datetime import UTC, datetime
+from typing import Any
+
+from sqlalchemy import Select, String, cast, type_coerce
+from sqlalchemy.orm import Session
+
+# The naive UTC text SQLite holds for a timestamp: "2024-05-01 12:00:00.123456" (models/base.py).
+_SQLITE_TEXT_LENGTH = len("2024-05-01 12:00:00.123456")
+
+
+class DriverReader:
+    """Runs statements on the session's own connection, in its transaction (and so its snapshot)."""
+
+    def __init__(self, session: Session) -> None:
+        connection = session.connection()
+        self.dialect = connection.dialect
+        self.is_sqlite = self.dialect.name == "sqlite"
+        driver = connection.connection.driver_connection
+        assert driver is not None
+        self._driver: Any = driver
+        # By the statement's identity; the statement is kept too, so that its id cannot be reused meanwhile.
+        self._compiled: dict[int, tuple[Select[Any], Any, str]] = {}
+
+    def id_column(self, column: Any) -> Any:
+        """A UUID column as the text `key` compares: SQLite's stored hex, PostgreSQL's uuid cast to text."""
+        text = type_coerce(column, String) if self.is_sqlite else cast(column, String)
+        return text.label(column.key)
+
+    def key(self, value: Any) -> str | None:
+        """An id (a UUID, or text as payloads hold it) in this engine's `id_column` form."""
+        if value is None:
+            return None
+        if isinstance(value, uuid.UUID):
+            return value.hex if self.is_sqlite else str(value)
+        text = str(value).lower()
+        return text.replace("-", "") if self.is_sqlite else text
+
+    def shown(self, key: Any) -> Any:
+        """A key as people read ids: hyphenated."""
+        if isinstance(key, str) and self.is_sqlite and len(key) == 32:
+            try:
+                return str(uuid.UUID(key))
+            except ValueError:
+                return key
+        return key
+
+    def time(self, value: Any) -> datetime | None:
+        """A timestamp as the driver returns it, aware and in UTC (SQLite returns the naive UTC text it keeps)."""
+        if value is None or isinstance(value, datetime):
+            return value
+        if type(value) is str and len(value) == _SQLITE_TEXT_LENGTH and value[10] == " ":
+            # SQLite's own text; with the offset appended, read at a sixth of the cost of `replace(tzinfo=…)`.
+            return datetime.fromisoformat(value + "+00:00")
+        moment = datetime.fromisoformat(str(value))
+        return moment.replace(tzinfo=UTC) if moment.tzinfo is None else moment
+
+    def hyphenated(self, key: str | None) -> str | None:
+        """A `key` as canonical UUID text (what event hashes cover), without making a UUID."""
+        if key is None or not self.is_sqlite:
+            return key
+        if len(key) != 32:
+            return str(uuid.UUID(key))  # not this database's own form: let uuid say what it is, or fail
+        return f"{key[:8]}-{key[8:12]}-{key[12:16]}-{key[16:20]}-{key[20:]}"
+
+    def iso_utc(self, value: Any) -> str:
+        """A timestamp as ISO 8601 in UTC with microseconds and `+00:00` (what event hashes cover)."""
+        if type(value) is str and len(value) == _SQLITE_TEXT_LENGTH and value[10] == " ":
+            return f"{value[:10]}T{value[11:]}+00:00"  # SQLite's own naive UTC text, converted by hand
+        return self.required_time(value).astimezone(UTC).isoformat(timespec="microseconds")
+
+    def required_time(self, value: Any) -> datetime:
+        """`time` of a column that is never NULL."""
+        moment = self.time(value)
+        assert moment is not None
+        return moment
+
+    def rows(self, statement: Select[Any], params: Mapping[str, Any] | None = None) -> list[tuple[Any, ...]]:
+        """The statement's rows as the driver's tuples; `params` bind by name, ids given as `key`s."""
+        cached = self._compiled.get(id(statement))
+        if cached is None:
+            # IN lists are the statement's own constants (event types), rendered into it once.
+            compiled = statement.compile(dialect=self.dialect, compile_kwargs={"render_postcompile": True})
+            cached = (statement, compiled, str(compiled))
+            self._compiled[id(statement)] = cached
+        _statement, compiled, sql = cached
+        values = {**compiled.params, **(params or {})}
+        arguments: Any = [values[name] for name in compiled.positiontup or ()] if compiled.positional else values
+        cursor = self._driver.cursor()
+        try:
+            cursor.execute(sql, arguments)
+            return list(cursor.fetchall())
+        finally:
+            cursor.close()
