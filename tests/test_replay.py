@@ -429,3 +429,32 @@ def test_claimdb_verify_prints_each_mismatch_and_exits_1(api: Api, database: Dat
     broken = subprocess.run([CLAIMDB, "verify"], env=env, capture_output=True, text=True, timeout=120, check=False)
     assert broken.returncode == 1
     assert f"claims {world['claim']['id']} status: stored 'refuted', ledger 'confirmed'" in broken.stderr
+
+
+def test_driver_reads_equal_sqlalchemys_own(api: Api, database: Database) -> None:
+    """The fast path (api/services/driver_reads.py) gives the same ids and times as the plain ORM reads."""
+    from datetime import UTC
+
+    from sqlalchemy import select
+
+    from api.services.driver_reads import DriverReader
+    from models import Claim, Event
+
+    _world(api)
+    with database.transaction(write=False) as session:
+        reader = DriverReader(session)
+        plain = session.execute(select(Claim.id, Claim.stated_at, Claim.created_at).order_by(Claim.id)).all()
+        fast = reader.rows(select(reader.id_column(Claim.id), Claim.stated_at, Claim.created_at).order_by(Claim.id))
+        assert len(plain) == len(fast) == 2
+        for (claim_id, stated_at, created_at), (key, raw_stated, raw_created) in zip(plain, fast, strict=True):
+            assert key == reader.key(claim_id) == reader.key(str(claim_id))
+            assert reader.hyphenated(key) == str(claim_id)
+            assert reader.shown(key) == str(claim_id)
+            assert reader.time(raw_stated) == stated_at
+            assert reader.time(raw_created) == created_at
+            assert reader.iso_utc(raw_created) == created_at.astimezone(UTC).isoformat(timespec="microseconds")
+        events = session.execute(select(Event.actor_id).where(Event.actor_id.is_not(None))).scalars().all()
+        raw = [
+            row[0] for row in reader.rows(select(reader.id_column(Event.actor_id)).where(Event.actor_id.is_not(None)))
+        ]
+        assert [reader.hyphenated(key) for key in raw] == [str(actor_id) for actor_id in events]
