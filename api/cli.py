@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import argparse
 import gc
+import os
 import sys
 
 from api.database import Database
@@ -91,12 +92,16 @@ def cmd_key_revoke(args: argparse.Namespace) -> int:
     return 0
 
 
-def cmd_verify(_args: argparse.Namespace) -> int:
-    from api.services.audit import verify
+def cmd_verify(args: argparse.Namespace) -> int:
+    from api.services.audit import verify, verify_in_processes
 
     database = _database()
-    with database.transaction(write=False) as session:
-        result = verify(session)
+    jobs = args.jobs if args.jobs is not None else min(os.cpu_count() or 1, 4)
+    if jobs > 1:
+        result = verify_in_processes(database, jobs)
+    else:
+        with database.transaction(write=False) as session:
+            result = verify(session)
     database.dispose()
     if result["ok"]:
         checked = ", ".join(f"{count} {table}" for table, count in result["checked"].items())
@@ -272,9 +277,16 @@ def build_parser() -> argparse.ArgumentParser:
     commands.add_parser(
         "demo", help="load the demo data if the database has no claims; print a fresh key per role"
     ).set_defaults(handler=cmd_demo)
-    commands.add_parser("verify", help="check the ledger's hash chain; exit 1 if broken").set_defaults(
-        handler=cmd_verify
+    verify = commands.add_parser(
+        "verify", help="check the ledger's hash chain and every table against the ledger; exit 1 on any mismatch"
     )
+    verify.add_argument(
+        "--jobs",
+        type=int,
+        default=None,
+        help="processes replaying the claims, each a share of them (default: the machine's cores, at most 4)",
+    )
+    verify.set_defaults(handler=cmd_verify)
     extract = commands.add_parser("extract", help="print the candidate claims found in a text file, as JSON")
     extract.add_argument("file")
     extract.add_argument("--published-at", default=None, help="publication date (or time), e.g. 2022-05-14")

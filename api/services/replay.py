@@ -51,6 +51,8 @@ from models.vocabulary import REVIEWED_STATUSES
 MAX_MISMATCHES = 100
 CLAIM_BATCH = 2000
 DOCUMENT_BATCH = 2000
+# The tables compared, in the order a report lists them.
+TABLE_ORDER = ("claims", "verdicts", "evidence", "claim_links", "sources", "documents", "actors", "api_keys")
 # A row that one side has and the other lacks is reported under this field name.
 ROW = "(row)"
 
@@ -113,6 +115,17 @@ class Report:
     mismatches: list[dict[str, Any]] = field(default_factory=list)
     found: int = 0
     checked: dict[str, int] = field(default_factory=lambda: defaultdict(int))
+
+    def merge(self, other: Report | Mapping[str, Any]) -> None:
+        """Add another part's findings (a `Report`, or its `as_dict`)."""
+        found = other.as_dict() if isinstance(other, Report) else other
+        self.found += found["found"]
+        self.mismatches.extend(found["mismatches"][: MAX_MISMATCHES - len(self.mismatches)])
+        for table, count in found["checked"].items():
+            self.checked[table] += count
+
+    def as_dict(self) -> dict[str, Any]:
+        return {"found": self.found, "mismatches": self.mismatches, "checked": dict(self.checked)}
 
     def _show_ids(self, name: str, value: Any) -> Any:
         if name not in _ID_VALUES:
@@ -248,17 +261,16 @@ class _ClaimBatch:
 
     def recorded(self, payload: Mapping[str, Any]) -> dict[str, Any]:
         """Recorded fields from an event payload (`claims.to_payload`'s form) as the row holds them."""
-        values: dict[str, Any] = {}
+        values = dict(payload)
         key, time = self.key, self.time
-        for name, value in payload.items():
-            if name in _RECORDED_IDS:
-                values[name] = key(value)
-            elif name in _RECORDED_TIMES:
-                values[name] = time(value)
-            elif name == "via":
-                values[name] = [key(item) for item in value]
-            else:
-                values[name] = value
+        for name in _RECORDED_IDS:
+            if name in values:
+                values[name] = key(values[name])
+        for name in _RECORDED_TIMES:
+            if name in values:
+                values[name] = time(values[name])
+        if "via" in values:
+            values["via"] = [key(item) for item in values["via"]]
         return values
 
     def apply(self, event: _EventRow) -> None:
@@ -383,26 +395,25 @@ class _ClaimsCheck:
         self.reader = reads.reader
         self.report = report
 
-    def run(self) -> None:
-        reads = self.reads
-        low: str | None = None
+    def run(self, start: str | None = None, stop: str | None = None) -> None:
+        """The claims whose ids lie in (start, stop] (an end open when None), a batch at a time."""
+        low = start
         while True:
-            after = low is not None
-            statement = reads.statement(("claims", after), functools.partial(self._page, after))
-            rows = self.reader.rows(statement, {"low": low})
-            high = rows[-1][0] if rows else None
-            self.check_range(rows, low, high)
-            if high is None or len(rows) < CLAIM_BATCH:
-                if high is not None:
-                    self.check_range([], high, None)  # events or rows beyond the last claim
+            shape = (low is not None, stop is not None)
+            statement = self.reads.statement(("claims", *shape), functools.partial(self._page, *shape))
+            rows = self.reader.rows(statement, {"low": low, "high": stop})
+            if len(rows) < CLAIM_BATCH:
+                self.check_range(rows, low, stop)  # the part's last claims, and any event or row beyond them
                 return
+            high = rows[-1][0]
+            self.check_range(rows, low, high)
             low = high
 
-    def _page(self, after: bool) -> Select[Any]:
-        """The next batch of claims in id order, after `:low` when `after`."""
+    def _page(self, after: bool, until: bool) -> Select[Any]:
+        """The next batch of claims in id order: after `:low` when `after`, up to `:high` when `until`."""
         return (
             select(*self.reads.columns(Claim, ("id", *_CLAIM_COLUMNS)))
-            .where(Claim.id > bindparam("low", type_=Claim.id.type) if after else true())
+            .where(_range(Claim.id, after, until))
             .order_by(Claim.id)
             .limit(CLAIM_BATCH)
         )
@@ -661,13 +672,35 @@ def _check_actors_and_keys(reads: _Reads, report: Report) -> None:
     report.compare_rows("api_keys", stored_keys, keys)
 
 
-def compare_projections(session: Session) -> Report:
-    """Every projection compared with what the ledger implies; the report names each differing row and field."""
+def claim_parts(session: Session, count: int) -> list[tuple[str | None, str | None]]:
+    """The id space of claims cut into `count` ranges (start, stop], as `compare_claims` takes them."""
+    reader = DriverReader(session)
+    bounds = [reader.key(uuid.UUID(int=(2**128 * index) // count - 1)) for index in range(1, count)]
+    return list(zip([None, *bounds], [*bounds, None], strict=True))
+
+
+def compare_claims(session: Session, start: str | None = None, stop: str | None = None) -> Report:
+    """Claims with ids in (start, stop] (`claim_parts`), their places, tags, intermediaries, evidence, links and
+    verdicts, compared with their events."""
+    reader = DriverReader(session)
+    report = Report(reader)
+    _ClaimsCheck(_Reads(session, reader), report).run(start, stop)
+    return report
+
+
+def compare_the_rest(session: Session) -> Report:
+    """Sources and their names, documents, actors and keys, compared with their events."""
     reader = DriverReader(session)
     reads = _Reads(session, reader)
     report = Report(reader)
-    _ClaimsCheck(reads, report).run()
     _check_sources(reads, report)
     _check_documents(reads, report)
     _check_actors_and_keys(reads, report)
+    return report
+
+
+def compare_projections(session: Session) -> Report:
+    """Every projection compared with what the ledger implies; the report names each differing row and field."""
+    report = compare_claims(session)
+    report.merge(compare_the_rest(session))
     return report

@@ -56,7 +56,15 @@ REQUIRED_STANCE = {
 
 
 def _canonical_id(value: Any) -> str | None:
-    return None if value is None else str(value if isinstance(value, uuid.UUID) else uuid.UUID(str(value)))
+    if value is None:
+        return None
+    if isinstance(value, str):
+        # Text from a payload (hyphenated) or from SQLite (32 hex digits), as a full verify reads millions.
+        if len(value) == 36:
+            return value.lower()
+        if len(value) == 32:
+            return f"{value[:8]}-{value[8:12]}-{value[12:16]}-{value[16:20]}-{value[20:]}".lower()
+    return str(value if isinstance(value, uuid.UUID) else uuid.UUID(str(value)))
 
 
 def _canonical_time(value: Any) -> str | None:
