@@ -1,4 +1,4 @@
-"""The `claimdb` command: serve, migrate, load the demo, manage keys, verify the ledger."""
+"""The `claimdb` command: serve, migrate, load the demo, manage keys, verify the ledger, run the log's tools."""
 
 from __future__ import annotations
 
@@ -6,6 +6,7 @@ import argparse
 import gc
 import sys
 
+from api import log_cli
 from api.database import Database
 from api.errors import DomainError
 from api.settings import get_settings
@@ -252,7 +253,7 @@ def build_parser() -> argparse.ArgumentParser:
     commands.add_parser(
         "demo", help="load the demo data if the database has no claims; print a fresh key per role"
     ).set_defaults(handler=cmd_demo)
-    commands.add_parser("verify", help="check the ledger's hash chain; exit 1 if broken").set_defaults(
+    commands.add_parser("verify", help="check the ledger's hash chain and Merkle tree; exit 1 if broken").set_defaults(
         handler=cmd_verify
     )
     extract = commands.add_parser("extract", help="print the candidate claims found in a text file, as JSON")
@@ -288,6 +289,7 @@ def build_parser() -> argparse.ArgumentParser:
     revoke = key.add_parser("revoke", help="revoke a key by its prefix")
     revoke.add_argument("prefix")
     revoke.set_defaults(handler=cmd_key_revoke)
+    log_cli.add_commands(commands)
     return parser
 
 

@@ -6,6 +6,7 @@ from models.claim import Claim, ClaimLink, ClaimPlace, ClaimTag, ClaimVia, Evide
 from models.document import Document
 from models.event import Event
 from models.source import Source, SourceName
+from models.transparency import TreeHash
 
 __all__ = [
     "Actor",
@@ -22,4 +23,5 @@ __all__ = [
     "IdempotencyKey",
     "Source",
     "SourceName",
+    "TreeHash",
 ]

@@ -11,7 +11,7 @@ from sqlalchemy import Select, select
 from sqlalchemy.orm import Session
 
 from api.errors import InvalidInput
-from api.services import ledger
+from api.services import ledger, merkle
 from api.services.auth import actor_names
 from api.services.pagination import decode_cursor, encode_cursor
 from models import Actor, Event
@@ -21,6 +21,7 @@ def describe_events(session: Session, statement: Select[Any]) -> list[dict[str, 
     """Events shaped as `EventOut`, each with its actor's name."""
     events = list(session.scalars(statement))
     names = actor_names(session, (event.actor_id for event in events if event.actor_id))
+    leaves = merkle.leaf_hashes(session, (event.seq for event in events))
     return [
         {
             "seq": event.seq,
@@ -35,6 +36,7 @@ def describe_events(session: Session, statement: Select[Any]) -> list[dict[str, 
             "payload": event.payload,
             "prev_hash": event.prev_hash,
             "hash": event.hash,
+            "leaf_hash": leaves[event.seq].hex() if event.seq in leaves else None,
         }
         for event in events
     ]

@@ -20,7 +20,8 @@ from sqlalchemy import event as orm_event
 from sqlalchemy import select, text
 from sqlalchemy.orm import Session
 
-from api.services import bulk
+from api import tlog_verify
+from api.services import bulk, merkle
 from models import Event
 from models.base import utc_now
 
@@ -53,13 +54,21 @@ HASHED_FIELDS = (
 )  # fmt: skip
 
 
-def compute_hash(row: Mapping[str, Any]) -> str:
-    """SHA-256 over the canonical JSON (sorted keys, compact, UTF-8) of an event row's `HASHED_FIELDS`."""
+def canonical_bytes(row: Mapping[str, Any]) -> bytes:
+    """The canonical JSON (sorted keys, compact, UTF-8) of an event row's `HASHED_FIELDS`.
+
+    What the event's chain hash covers, and its leaf in the Merkle tree (docs/transparency-log.md).
+    """
     document = {name: row[name] for name in HASHED_FIELDS}
     for name in ("actor_id", "claim_id", "source_id"):
         document[name] = _canonical_id(document[name])
     document["at"] = _iso(document["at"])
-    return hashlib.sha256(orjson.dumps(document, option=orjson.OPT_SORT_KEYS)).hexdigest()
+    return orjson.dumps(document, option=orjson.OPT_SORT_KEYS)
+
+
+def compute_hash(row: Mapping[str, Any]) -> str:
+    """SHA-256 over `canonical_bytes` of an event row."""
+    return hashlib.sha256(canonical_bytes(row)).hexdigest()
 
 
 def _head(session: Session) -> _Head:
@@ -129,6 +138,7 @@ def append_many(session: Session, events: Sequence[NewEvent], at: datetime) -> N
     moment = max(at, head.at)
     seq, prev_hash = head.seq, head.hash
     rows = []
+    leaves: list[bytes] = []
     for new in events:
         seq += 1
         row: dict[str, Any] = {
@@ -144,10 +154,13 @@ def append_many(session: Session, events: Sequence[NewEvent], at: datetime) -> N
             "payload": new.payload,
             "prev_hash": prev_hash,
         }
-        digest = row["hash"] = compute_hash(row)
+        leaf = canonical_bytes(row)
+        digest = row["hash"] = hashlib.sha256(leaf).hexdigest()
         rows.append(row)
+        leaves.append(tlog_verify.leaf_hash(leaf))
         prev_hash = digest
     bulk.insert_rows(session, Event.metadata.tables[Event.__tablename__], rows)
+    merkle.append_leaves(session, head.seq, leaves)
     session.info[_HEAD_KEY] = _Head(seq, prev_hash, moment)
 
 
@@ -170,7 +183,7 @@ def _iter_events(session: Session, batch: int = 2000) -> Iterator[Event]:
 
 
 def verify(session: Session) -> dict[str, Any]:
-    """Recompute the whole chain; report the first row whose order, link or hash does not hold."""
+    """Recompute the whole chain, then the Merkle tree; report the first row whose order, link or hash does not hold."""
     expected_seq = 1
     prev_hash = GENESIS_HASH
     for event in _iter_events(session):
@@ -192,4 +205,12 @@ def verify(session: Session) -> dict[str, Any]:
             }
         prev_hash = event.hash
         expected_seq += 1
+    tree_fault = merkle.verify_tree(session)
+    if tree_fault is not None:
+        return {
+            "ok": False,
+            "first_broken_seq": tree_fault.seq,
+            "events": tree_fault.seq - 1,
+            "reason": tree_fault.reason,
+        }
     return {"ok": True, "events": expected_seq - 1}
