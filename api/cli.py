@@ -100,7 +100,7 @@ def cmd_verify(_args: argparse.Namespace) -> int:
         result = verify(session)
     database.dispose()
     if result["ok"]:
-        print(f"ledger ok: {result['events']} events, hash chain intact")
+        print(f"ledger ok: {result['events']} events, hash chain and Merkle tree intact")
         return 0
     print(f"ledger BROKEN at seq {result['first_broken_seq']}: {result['reason']}", file=sys.stderr)
     return 1

@@ -369,3 +369,16 @@ def test_the_origin_defaults_to_the_public_url_and_must_name_the_key(tmp_path: P
         transparency.Log.from_settings(
             Settings(log_key_file=str(path), log_origin="claims.example.org", witness_urls="file:///etc/passwd")
         )
+
+
+@pytest.mark.fresh_database
+def test_appends_after_another_writer_build_on_the_tree_as_it_now_is(api: Api, database: Database) -> None:
+    """The server keeps its last edge between writes; a ledger moved by anyone else must be read again."""
+    _history(api)
+    tamper.rewrite_tail(database, 3, rationale="rewritten elsewhere")  # the same size, another head
+    make_source(api.as_("analyst"))
+    assert api.as_("viewer").get("/v1/audit/verify").json()["ok"] is True
+    tamper.cut_tail(database, 1)  # a smaller tree
+    make_source(api.as_("analyst"))
+    make_source(api.as_("analyst"))
+    assert api.as_("viewer").get("/v1/audit/verify").json()["ok"] is True

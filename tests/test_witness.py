@@ -259,6 +259,7 @@ def test_a_witnessed_log_exposes_a_tampered_ledger(
         size = len(client.get("/v1/audit", params={"limit": 500}).json()["items"])
     witnessed = _wait_for_witnessed(server, witness, size)
     (tmp_path / "witnessed.txt").write_text(witnessed)
+    held = _reader_checks(server, witness, claim["id"])
     vkey = environment["LOG_VKEY"]
     verify = ["log", "verify", "--vkey", vkey, "--checkpoint", str(tmp_path / "witnessed.txt")]
     assert _cli(environment, *verify, "--witness", witness.vkey).returncode == 0
@@ -292,3 +293,32 @@ def test_a_witnessed_log_exposes_a_tampered_ledger(
     over_http = _cli(environment, *verify, "--url", server.base_url, "--api-key", server.keys["viewer"])
     assert over_http.returncode == 1
     assert "log verify FAILED" in over_http.stderr
+    # The reader of the published fact-check, holding the witnessed checkpoint, is not fooled either.
+    if tampering == "rewrite the tail":
+        with pytest.raises(tlog_verify.VerificationError):
+            _reader_checks(server, witness, claim["id"], held)
+    else:
+        with server.client("viewer") as reader:
+            shrunk = reader.get("/v1/audit/proof/inclusion", params={"seq": 1, "size": held.size})
+            assert shrunk.status_code == 422  # the log no longer has as many events as it showed the witness
+
+
+def _reader_checks(
+    server: ServerProcess, witness: WitnessProcess, claim_id: str, held: tlog_verify.Checkpoint | None = None
+) -> tlog_verify.Checkpoint:
+    """README's check of a claim's history, with the module alone, against the checkpoint the witness holds."""
+    log = tlog_verify.parse_verifier_key(server.environment["LOG_VKEY"])
+    if held is None:
+        held, _note = tlog_verify.open_checkpoint(
+            witness.held(LOG), log, [tlog_verify.parse_verifier_key(witness.vkey)]
+        )
+    with server.client("viewer") as reader:
+        events = reader.get("/v1/audit", params={"claim": claim_id}).json()["items"]
+        assert len(events) == 2
+        for event in events:
+            leaf = base64.b64decode(reader.get(f"/v1/audit/events/{event['seq']}").json()["leaf"])
+            tlog_verify.check_event_leaf(event, leaf)
+            proof = reader.get("/v1/audit/proof/inclusion", params={"seq": event["seq"], "size": held.size}).json()
+            hashes = [bytes.fromhex(node) for node in proof["hashes"]]
+            tlog_verify.verify_inclusion(event["seq"] - 1, held.size, tlog_verify.leaf_hash(leaf), hashes, held.root)
+    return held

@@ -160,7 +160,7 @@ def append_many(session: Session, events: Sequence[NewEvent], at: datetime) -> N
         leaves.append(tlog_verify.leaf_hash(leaf))
         prev_hash = digest
     bulk.insert_rows(session, Event.metadata.tables[Event.__tablename__], rows)
-    merkle.append_leaves(session, head.seq, leaves)
+    merkle.append_leaves(session, head.seq, head.hash, leaves, prev_hash)
     session.info[_HEAD_KEY] = _Head(seq, prev_hash, moment)
 
 

@@ -8,15 +8,17 @@ subtree that leaf completes, at the next positions. So the subtree of height h e
 proof is computed from O(log n) of them, read in one query.
 
 Appends happen in the event's own transaction (`append_leaves`, called by `ledger.append_many` under the ledger
-lock). Only the hashes on the tree's right edge are needed to append: they are read once per transaction.
+lock). Only the hashes on the tree's right edge are needed to append: they are kept from the process's last
+append when the ledger's head is still where that append left it, and read otherwise.
 """
 
 from __future__ import annotations
 
+import weakref
 from collections.abc import Iterable, Iterator, Sequence
 from typing import Any, NamedTuple
 
-from sqlalchemy import bindparam, func, select
+from sqlalchemy import Engine, bindparam, func, select
 from sqlalchemy import event as orm_event
 from sqlalchemy.orm import Session
 
@@ -122,26 +124,49 @@ class TreeIncomplete(ServiceUnavailable):
         super().__init__(f"{detail}: run `claimdb verify`.")
 
 
-def append_leaves(session: Session, size: int, leaf_hashes: Sequence[bytes]) -> None:
+# The right edge each engine's last committed append left, with the chain hash of the event it ends at. Reused
+# by the next append when the ledger's head (read under the ledger lock) is still that event: one query fewer
+# per write. Any other writer (another process, a restore, a forger) moves the head, and the edge is read again.
+_committed_edges: weakref.WeakKeyDictionary[Engine, tuple[str, Edge]] = weakref.WeakKeyDictionary()
+
+
+def append_leaves(
+    session: Session, size: int, head_hash: str, leaf_hashes: Sequence[bytes], new_head_hash: str
+) -> None:
     """Store the hashes that appending these leaves to the tree of `size` leaves writes; same transaction.
 
-    Call under the ledger lock (`ledger.append_many` does): `size` is the ledger's head.
+    Call under the ledger lock (`ledger.append_many` does): `size` and `head_hash` are the ledger's head, and
+    `new_head_hash` the chain hash of the last of these events.
     """
-    edge = session.info.get(_EDGE_KEY)
-    if not isinstance(edge, Edge) or edge.size != size:
+    engine = session.get_bind()
+    pending = session.info.get(_EDGE_KEY)
+    committed = _committed_edges.get(engine) if isinstance(engine, Engine) else None
+    if isinstance(pending, tuple) and pending[1].size == size and pending[0] == head_hash:
+        edge = pending[1]
+    elif committed is not None and committed[1].size == size and committed[0] == head_hash:
+        edge = committed[1]
+    else:
         edge = read_edge(session, size)
     new_edge, written = extend(edge, leaf_hashes)
     first = stored_count(size)
     bulk.insert_rows(
         session, _TABLE, [{"position": first + offset, "hash": node} for offset, node in enumerate(written)]
     )
-    session.info[_EDGE_KEY] = new_edge
+    session.info[_EDGE_KEY] = (new_head_hash, new_edge)
 
 
 @orm_event.listens_for(Session, "after_commit")
+def _keep_edge(session: Session) -> None:
+    """Once the transaction that wrote an edge is committed, the next one may start from it."""
+    pending = session.info.pop(_EDGE_KEY, None)
+    engine = session.get_bind()
+    if isinstance(pending, tuple) and isinstance(engine, Engine):
+        _committed_edges[engine] = pending
+
+
 @orm_event.listens_for(Session, "after_soft_rollback")
 def _forget_edge(session: Session, *_args: Any) -> None:
-    """The cached edge is only true inside the transaction that read or wrote it."""
+    """A rolled-back edge was never the tree's."""
     session.info.pop(_EDGE_KEY, None)
 
 
