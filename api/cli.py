@@ -26,7 +26,11 @@ def cmd_serve(args: argparse.Namespace) -> int:
 
     settings = get_settings()
     configure_logging(settings.log_level)
-    app = create_app(settings)
+    try:
+        app = create_app(settings)
+    except ValueError as error:  # a log key that cannot sign for this origin, a bad witness URL
+        print(f"claimdb: {error}", file=sys.stderr)
+        return 2
     # What is loaded now (modules, the app, prebuilt statements) lives as long as the process. Moved out of the
     # collector's sight, it is not traversed again by every full collection: those took about 50 ms here, a
     # pause for every request in flight (bench/README.md, load). Only the server does this: the test suite

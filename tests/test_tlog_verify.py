@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import base64
 import json
+import re
 import time
 from pathlib import Path
 from typing import Any
@@ -238,3 +239,15 @@ def test_cosignature_timestamps_are_recent_by_default() -> None:
     text = "example.com/log\n1\n" + base64.b64encode(bytes(32)).decode() + "\n"
     note = tlog_verify.open_note(text + "\n" + witness.signature_line(text), [witness.verifier])
     assert abs(note.cosigned_at["witness.example/w1"] - time.time()) < 60
+
+
+def test_the_documented_checkpoint_verifies() -> None:
+    """docs/transparency-log.md shows a real cosigned checkpoint and its keys: it must stay one."""
+    document = (Path(__file__).parent.parent / "docs" / "transparency-log.md").read_text()
+    note = re.search(r"```text\n(.*?)```", document, re.DOTALL).group(1)  # type: ignore[union-attr]
+    log_key, witness_key = re.findall(r"`((?:claims|witness)\.example[^`+]*\+[0-9a-f]{8}\+[^`]+)`", document)
+    checkpoint, opened = tlog_verify.open_checkpoint(
+        note, tlog_verify.parse_verifier_key(log_key), [tlog_verify.parse_verifier_key(witness_key)]
+    )
+    assert (checkpoint.origin, checkpoint.size) == ("claims.example.org", 40)
+    assert set(opened.cosigned_at) == {"witness.example/w1"}
