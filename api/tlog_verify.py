@@ -11,7 +11,8 @@ its command line and its witness use it too, so there is one implementation of e
   tlog-checkpoint v1 and tlog-cosignature v1 (timestamped Ed25519, type 0x04).
 - A claimdb event's leaf is the canonical JSON of the fields its hash covers (`event_leaf`).
 
-Every check raises `VerificationError` naming what failed; it returns only when everything holds.
+Every check raises `VerificationError` naming what failed; it returns only when everything holds. It stays one
+file, over 400 lines, because a reader should have to copy (and read) exactly one.
 """
 
 from __future__ import annotations

@@ -11,6 +11,9 @@ last size, the events appended since hash to exactly the stored tree, and the co
 The first checkpoint recomputes the whole tree from the events, once. After signing, the log pushes the
 checkpoint to each witness (`CLAIMDB_WITNESS_URLS`, C2SP tlog-witness `add-checkpoint`) with a consistency
 proof from the size that witness last cosigned, and keeps the cosignatures it gets on the served checkpoint.
+
+One module, over 400 lines: the key, the state file, the signing rule and the pushes are one promise (what the
+log has signed) held under one file lock; the tree itself is in api/services/merkle.py.
 """
 
 from __future__ import annotations
