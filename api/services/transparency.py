@@ -52,8 +52,6 @@ from models import Event
 logger = logging.getLogger("claimdb.log")
 PRIVATE_KEY_PREFIX = "PRIVATE+KEY+"
 WITNESS_TIMEOUT_SECONDS = 10
-# tlog-witness: a client sends at most 63 consistency proof lines (a proof between trees below 2^63 leaves).
-MAX_PROOF_LINES = 63
 
 
 class LogNotConfigured(NotFound):
