@@ -13,6 +13,7 @@ from api.errors import install_error_handlers
 from api.migrate import head_revision
 from api.observability import BodyLimitMiddleware, RequestContextMiddleware
 from api.routes import audit, claims, documents, exchange, extract, health, sources
+from api.services import transparency
 from api.settings import Settings, get_settings
 from api.web import install_web
 
@@ -25,10 +26,15 @@ Every `/v1` route needs `Authorization: Bearer <API key>`. Errors are RFC 9457 `
 def create_app(settings: Settings | None = None) -> FastAPI:
     settings = settings or get_settings()
     database = Database(settings.database_url, sqlite_busy_timeout_ms=settings.sqlite_busy_timeout_ms)
+    log = transparency.Log.from_settings(settings)
 
     @asynccontextmanager
     async def lifespan(_app: FastAPI) -> AsyncIterator[None]:
-        yield
+        async with anyio.create_task_group() as background:
+            if log is not None:  # sign and witness checkpoints on a cadence (api/services/transparency.py)
+                background.start_soon(transparency.keep_publishing, database, log, settings.checkpoint_interval_seconds)
+            yield
+            background.cancel_scope.cancel()
         database.dispose()
 
     app = FastAPI(
@@ -43,6 +49,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     app.add_middleware(RequestContextMiddleware)
     app.state.settings = settings
     app.state.database = database
+    app.state.log = log
     app.state.write_gate = anyio.Lock()
     app.state.read_gate = anyio.Semaphore(settings.read_concurrency)
     app.state.head_revision = head_revision()

@@ -1,4 +1,4 @@
-"""The `claimdb` command: serve, migrate, load the demo, manage keys, verify the ledger."""
+"""The `claimdb` command: serve, migrate, load the demo, manage keys, verify the ledger, run the log's tools."""
 
 from __future__ import annotations
 
@@ -7,6 +7,7 @@ import gc
 import os
 import sys
 
+from api import log_cli
 from api.database import Database
 from api.errors import DomainError
 from api.settings import get_settings
@@ -26,7 +27,11 @@ def cmd_serve(args: argparse.Namespace) -> int:
 
     settings = get_settings()
     configure_logging(settings.log_level)
-    app = create_app(settings)
+    try:
+        app = create_app(settings)
+    except ValueError as error:  # a log key that cannot sign for this origin, a bad witness URL
+        print(f"claimdb: {error}", file=sys.stderr)
+        return 2
     # What is loaded now (modules, the app, prebuilt statements) lives as long as the process. Moved out of the
     # collector's sight, it is not traversed again by every full collection: those took about 50 ms here, a
     # pause for every request in flight (bench/README.md, load). Only the server does this: the test suite
@@ -105,7 +110,10 @@ def cmd_verify(args: argparse.Namespace) -> int:
     database.dispose()
     if result["ok"]:
         checked = ", ".join(f"{count} {table}" for table, count in result["checked"].items())
-        print(f"ledger ok: {result['events']} events, hash chain intact; every table matches the ledger ({checked})")
+        print(
+            f"ledger ok: {result['events']} events, hash chain and Merkle tree intact; "
+            f"every table matches the ledger ({checked})"
+        )
         return 0
     if result["first_broken_seq"] is not None:
         print(f"ledger BROKEN at seq {result['first_broken_seq']}: {result['reason']}", file=sys.stderr)
@@ -278,7 +286,8 @@ def build_parser() -> argparse.ArgumentParser:
         "demo", help="load the demo data if the database has no claims; print a fresh key per role"
     ).set_defaults(handler=cmd_demo)
     verify = commands.add_parser(
-        "verify", help="check the ledger's hash chain and every table against the ledger; exit 1 on any mismatch"
+        "verify",
+        help="check the ledger's hash chain, Merkle tree and every table against the ledger; exit 1 on any mismatch",
     )
     verify.add_argument(
         "--jobs",
@@ -320,6 +329,7 @@ def build_parser() -> argparse.ArgumentParser:
     revoke = key.add_parser("revoke", help="revoke a key by its prefix")
     revoke.add_argument("prefix")
     revoke.set_defaults(handler=cmd_key_revoke)
+    log_cli.add_commands(commands)
     return parser
 
 

@@ -8,7 +8,8 @@
     ├── Conflict            409  a uniqueness clash or a move the workflow forbids
     ├── PreconditionFailed  412  If-Match names a version that is no longer current
     ├── PreconditionRequired 428 If-Match is missing where it is required
-    └── PayloadTooLarge     413
+    ├── PayloadTooLarge     413
+    └── ServiceUnavailable  503  a part of the service is not set up, or refuses to answer (the log's signing key)
 
 Services raise these; `install_error_handlers` maps them, request validation errors and stray HTTP
 exceptions to `application/problem+json`. Anything unexpected becomes a bare 500 problem, logged.
@@ -82,6 +83,11 @@ class PayloadTooLarge(DomainError):
 class PreconditionRequired(DomainError):
     status = 428
     title = "Precondition required"
+
+
+class ServiceUnavailable(DomainError):
+    status = 503
+    title = "Service unavailable"
 
 
 def problem_response(

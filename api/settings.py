@@ -37,6 +37,17 @@ class Settings(BaseSettings):
     session_max_age_seconds: int = 12 * 60 * 60
     # Largest NDJSON body POST /v1/import accepts (bytes).
     max_import_bytes: int = 64 * 1024 * 1024
+    # The transparency log (docs/transparency-log.md). Its origin line, which is also its key's name; by default
+    # the public base URL without its scheme.
+    log_origin: str | None = None
+    # The checkpoint signing key (`claimdb log keygen FILE`), kept outside the database; no file, no checkpoints.
+    log_key_file: str | None = None
+    # The last signed checkpoint, outside the database too; by default the key file's path plus `.state`.
+    log_state_file: str | None = None
+    # Witnesses (tlog-witness submission prefixes) that cosign each new checkpoint, separated by spaces or commas.
+    witness_urls: str = ""
+    # How often a new checkpoint is signed (when the ledger grew) and pushed to the witnesses.
+    checkpoint_interval_seconds: float = Field(default=60, gt=0)
 
 
 @lru_cache

@@ -18,8 +18,9 @@ What it writes, all generated from one seed so that two runs give the same datab
   status, or claimed → retracted), with independent evidence (`evidence.added`) before a claim is confirmed,
   corroborated or refuted; each claim's status, status_changed_at, seconds_to_first_review and version match its events.
 
-Every event is hashed with `api.services.ledger.compute_hash` in `seq` order and stamped no earlier than its
-predecessor, so `GET /v1/audit/verify` (and `claimdb verify`) find the chain intact afterwards.
+Every event is hashed with `api.services.ledger.canonical_bytes` in `seq` order and stamped no earlier than its
+predecessor, so `GET /v1/audit/verify` (and `claimdb verify`) find the chain intact afterwards. The writer process
+builds the Merkle tree over those leaves (`tree_hashes`) as the ledger would, batch by batch in seq order.
 """
 
 from __future__ import annotations
@@ -27,6 +28,7 @@ from __future__ import annotations
 import argparse
 import bisect
 import gc
+import hashlib
 import heapq
 import itertools
 import json
@@ -51,7 +53,8 @@ from sqlalchemy import JSON, Table, Uuid, create_engine, text  # noqa: E402
 
 from api.database import normalise_url  # noqa: E402
 from api.migrate import upgrade  # noqa: E402
-from api.services.ledger import GENESIS_HASH, compute_hash  # noqa: E402
+from api.services import merkle  # noqa: E402
+from api.services.ledger import GENESIS_HASH, canonical_bytes  # noqa: E402
 from api.services.sources import name_key  # noqa: E402
 from api.services.verdicts import assertion_sha256  # noqa: E402
 from models import (  # noqa: E402
@@ -676,6 +679,8 @@ TUPLE_COLUMNS = {
 }
 
 Batch = dict[str, list[tuple[Any, ...]]]
+# A batch's leaf hashes (not a table): the writer turns them into `tree_hashes` rows.
+TREE_LEAVES = "tree leaves"
 
 
 def as_tuple(table: str, row: dict[str, Any]) -> tuple[Any, ...]:
@@ -793,6 +798,7 @@ def write_batches(database_url: str, batches: Any, written: Any) -> None:
                 )
             raw.commit()
         cursor = raw.cursor()
+        edge = merkle.Edge(0, ())
         while True:
             batch: Batch | None = batches.get()
             if batch is None:
@@ -822,6 +828,19 @@ def write_batches(database_url: str, batches: Any, written: Any) -> None:
                         for values in converted:
                             copy.write_row(values)
                 count += len(rows)
+            leaves: list[bytes] | None = batch.get(TREE_LEAVES)  # type: ignore[assignment]
+            if leaves:
+                # The subtree hashes these leaves complete, in seq order, as `ledger.append_many` stores them.
+                first = merkle.stored_count(edge.size)
+                edge, hashes = merkle.extend(edge, leaves)
+                tree_rows = [(first + offset, node) for offset, node in enumerate(hashes)]
+                if is_sqlite:
+                    cursor.executemany("INSERT INTO tree_hashes (position, hash) VALUES (?, ?)", tree_rows)
+                else:
+                    with cursor.copy("COPY tree_hashes (position, hash) FROM STDIN") as copy:
+                        for tree_row in tree_rows:
+                            copy.write_row(tree_row)
+                count += len(tree_rows)
             raw.commit()
             written.put(count)
         indexes = [sql for kind, _name, _table, sql in deferred if kind == "index"]
@@ -865,6 +884,7 @@ class Ledger:
         self.prev_hash = GENESIS_HASH
         self.last_at = datetime.min.replace(tzinfo=UTC)
         self.rows: list[tuple[Any, ...]] = []
+        self.leaves: list[bytes] = []  # each event's leaf hash, for the writer's Merkle tree
 
     def add(
         self,
@@ -882,7 +902,7 @@ class Ledger:
         assert at >= self.last_at, "events must be added in time order"
         self.last_at = at
         self.seq += 1
-        digest = compute_hash(
+        leaf = canonical_bytes(
             {
                 "seq": self.seq,
                 "type": type,
@@ -897,6 +917,8 @@ class Ledger:
                 "prev_hash": self.prev_hash,
             }
         )
+        digest = hashlib.sha256(leaf).hexdigest()
+        self.leaves.append(hashlib.sha256(b"\x00" + leaf).digest())
         self.rows.append(
             (
                 self.seq,
@@ -997,9 +1019,13 @@ class Filler:
     def send(self) -> None:
         """Queue what was generated as one transaction; collect the writer's counts so far."""
         self.rows["events"] = self.ledger.rows
-        self.put({name: rows for name, rows in self.rows.items() if rows})
+        batch = {name: rows for name, rows in self.rows.items() if rows}
+        if self.ledger.leaves:
+            batch[TREE_LEAVES] = self.ledger.leaves  # type: ignore[assignment]
+        self.put(batch)
         self.rows = {name: [] for name in TABLE_ORDER}
         self.ledger.rows = []
+        self.ledger.leaves = []
         self.collect(block=False)
 
     def put(self, batch: Batch | None) -> None:

@@ -16,6 +16,7 @@ from models.claim import (
 from models.document import Document
 from models.event import Event
 from models.source import Source, SourceName
+from models.transparency import TreeHash
 
 __all__ = [
     "Actor",
@@ -32,6 +33,7 @@ __all__ = [
     "IdempotencyKey",
     "Source",
     "SourceName",
+    "TreeHash",
     "Verdict",
     "VerdictEvidence",
 ]

@@ -25,10 +25,13 @@ def free_port() -> int:
 class ServerProcess:
     """Start, kill and restart `claimdb serve` on one database and port."""
 
-    def __init__(self, database_url: str, log: Path, keys: dict[str, str]) -> None:
+    def __init__(
+        self, database_url: str, log: Path, keys: dict[str, str], environment: dict[str, str] | None = None
+    ) -> None:
         self.database_url = database_url
         self.log = log
         self.keys = keys
+        self.environment = environment or {}
         self.port = free_port()
         self.base_url = f"http://127.0.0.1:{self.port}"
         self.process: subprocess.Popen[bytes] | None = None
@@ -39,6 +42,7 @@ class ServerProcess:
             "DATABASE_URL": self.database_url,
             "CLAIMDB_SECRET_KEY": "server-test-secret",
             "CLAIMDB_LOG_LEVEL": "warning",
+            **self.environment,
         }
         environment.pop("CLAIMDB_DATABASE_URL", None)
         with self.log.open("ab") as output:

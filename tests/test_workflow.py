@@ -26,6 +26,7 @@ EVENT_FIELDS = {
     "payload",
     "prev_hash",
     "hash",
+    "leaf_hash",
 }
 CREDIBILITY = {
     "claimed": 6,

@@ -239,6 +239,8 @@ class EventOut(BaseModel):
     payload: dict[str, Any]
     prev_hash: str
     hash: str
+    # The event's leaf hash in the Merkle tree, as stored (hex); null only if the tree lacks it (`claimdb verify`).
+    leaf_hash: str | None
 
 
 class MismatchOut(BaseModel):

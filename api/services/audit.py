@@ -14,7 +14,7 @@ from sqlalchemy.orm import Session
 
 from api.database import Database
 from api.errors import InvalidInput
-from api.services import ledger, replay
+from api.services import ledger, merkle, replay
 from api.services.auth import actor_names
 from api.services.pagination import decode_cursor, encode_cursor
 from models import Actor, Event
@@ -24,6 +24,7 @@ def describe_events(session: Session, statement: Select[Any]) -> list[dict[str, 
     """Events shaped as `EventOut`, each with its actor's name."""
     events = list(session.scalars(statement))
     names = actor_names(session, (event.actor_id for event in events if event.actor_id))
+    leaves = merkle.leaf_hashes(session, (event.seq for event in events))
     return [
         {
             "seq": event.seq,
@@ -38,6 +39,7 @@ def describe_events(session: Session, statement: Select[Any]) -> list[dict[str, 
             "payload": event.payload,
             "prev_hash": event.prev_hash,
             "hash": event.hash,
+            "leaf_hash": leaves[event.seq].hex() if event.seq in leaves else None,
         }
         for event in events
     ]

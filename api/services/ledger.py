@@ -20,7 +20,8 @@ from sqlalchemy import Text, bindparam, cast, select, text
 from sqlalchemy import event as orm_event
 from sqlalchemy.orm import Session
 
-from api.services import bulk
+from api import tlog_verify
+from api.services import bulk, merkle
 from api.services.driver_reads import DriverReader
 from models import Event
 from models.base import utc_now
@@ -54,13 +55,21 @@ HASHED_FIELDS = (
 )  # fmt: skip
 
 
-def compute_hash(row: Mapping[str, Any]) -> str:
-    """SHA-256 over the canonical JSON (sorted keys, compact, UTF-8) of an event row's `HASHED_FIELDS`."""
+def canonical_bytes(row: Mapping[str, Any]) -> bytes:
+    """The canonical JSON (sorted keys, compact, UTF-8) of an event row's `HASHED_FIELDS`.
+
+    What the event's chain hash covers, and its leaf in the Merkle tree (docs/transparency-log.md).
+    """
     document = {name: row[name] for name in HASHED_FIELDS}
     for name in ("actor_id", "claim_id", "source_id"):
         document[name] = _canonical_id(document[name])
     document["at"] = _iso(document["at"])
-    return hashlib.sha256(orjson.dumps(document, option=orjson.OPT_SORT_KEYS)).hexdigest()
+    return orjson.dumps(document, option=orjson.OPT_SORT_KEYS)
+
+
+def compute_hash(row: Mapping[str, Any]) -> str:
+    """SHA-256 over `canonical_bytes` of an event row."""
+    return hashlib.sha256(canonical_bytes(row)).hexdigest()
 
 
 def _head(session: Session) -> _Head:
@@ -130,6 +139,7 @@ def append_many(session: Session, events: Sequence[NewEvent], at: datetime) -> i
     moment = max(at, head.at)
     seq, prev_hash = head.seq, head.hash
     rows = []
+    leaves: list[bytes] = []
     for new in events:
         seq += 1
         row: dict[str, Any] = {
@@ -145,10 +155,13 @@ def append_many(session: Session, events: Sequence[NewEvent], at: datetime) -> i
             "payload": new.payload,
             "prev_hash": prev_hash,
         }
-        digest = row["hash"] = compute_hash(row)
+        leaf = canonical_bytes(row)
+        digest = row["hash"] = hashlib.sha256(leaf).hexdigest()
         rows.append(row)
+        leaves.append(tlog_verify.leaf_hash(leaf))
         prev_hash = digest
     bulk.insert_rows(session, Event.metadata.tables[Event.__tablename__], rows)
+    merkle.append_leaves(session, head.seq, head.hash, leaves, prev_hash)
     session.info[_HEAD_KEY] = _Head(seq, prev_hash, moment)
     return seq
 
@@ -223,25 +236,31 @@ def _chain_rows(session: Session) -> Iterator[tuple[str, dict[str, Any]]]:
 
 
 def verify(session: Session) -> dict[str, Any]:
-    """Recompute the whole chain; report the first row whose order, link or hash does not hold."""
+    """Recompute the whole chain and the Merkle tree over it, in one pass in seq order; report the first event
+    whose order, link, hash or place in the stored tree does not hold."""
     expected_seq = 1
     prev_hash = GENESIS_HASH
     sort_keys = orjson.OPT_SORT_KEYS
+    tree = merkle.TreeCheck(session)
+    leaf_hash = tlog_verify.leaf_hash
+
+    def broken(seq: int, reason: str) -> dict[str, Any]:
+        return {"ok": False, "first_broken_seq": seq, "events": seq - 1, "reason": reason}
+
     for stored_hash, document in _chain_rows(session):
-        reason = None
+        leaf = orjson.dumps(document, option=sort_keys)  # the canonical bytes: the chain's and the tree's
         if document["seq"] != expected_seq:
-            reason = f"expected seq {expected_seq}, found {document['seq']}: a row is missing"
-        elif document["prev_hash"] != prev_hash:
-            reason = "prev_hash does not match the previous row's hash"
-        elif hashlib.sha256(orjson.dumps(document, option=sort_keys)).hexdigest() != stored_hash:
-            reason = "the row's content does not match its hash"
-        if reason is not None:
-            return {
-                "ok": False,
-                "first_broken_seq": expected_seq,
-                "events": expected_seq - 1,
-                "reason": reason,
-            }
+            return broken(expected_seq, f"expected seq {expected_seq}, found {document['seq']}: a row is missing")
+        if document["prev_hash"] != prev_hash:
+            return broken(expected_seq, "prev_hash does not match the previous row's hash")
+        if hashlib.sha256(leaf).hexdigest() != stored_hash:
+            return broken(expected_seq, "the row's content does not match its hash")
+        fault = tree.add(expected_seq, leaf_hash(leaf))
+        if fault is not None:
+            return broken(fault.seq, fault.reason)
         prev_hash = stored_hash
         expected_seq += 1
+    fault = tree.finish()
+    if fault is not None:
+        return broken(fault.seq, fault.reason)
     return {"ok": True, "events": expected_seq - 1}
