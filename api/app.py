@@ -6,9 +6,10 @@ from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 
 import anyio
-from fastapi import APIRouter, FastAPI
+from fastapi import APIRouter, Depends, FastAPI
 
 from api.database import Database
+from api.deps import check_request_text
 from api.errors import install_error_handlers
 from api.migrate import head_revision
 from api.observability import BodyLimitMiddleware, RequestContextMiddleware
@@ -36,6 +37,8 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         version="0.1.0",
         description=DESCRIPTION,
         lifespan=lifespan,
+        # Every route, the desk's pages included: query, path, header and form text checked in one place.
+        dependencies=[Depends(check_request_text)],
     )
     app.add_middleware(
         BodyLimitMiddleware, limit=settings.max_body_bytes, path_limits={"/v1/import": settings.max_import_bytes}

@@ -100,6 +100,14 @@ def _validation_errors(errors: Sequence[Any]) -> list[dict[str, Any]]:
     return cleaned
 
 
+def _unreadable_body(cause: BaseException) -> JSONResponse:
+    reason = "is not valid UTF-8" if isinstance(cause, UnicodeDecodeError) else "could not be parsed"
+    message = f"The request body {reason}."
+    return problem_response(
+        422, "Invalid input", message, errors=[{"loc": ["body"], "msg": message, "type": "body_unreadable"}]
+    )
+
+
 def install_error_handlers(app: FastAPI) -> None:
     @app.exception_handler(DomainError)
     async def on_domain_error(_request: Request, error: DomainError) -> JSONResponse:
@@ -114,6 +122,10 @@ def install_error_handlers(app: FastAPI) -> None:
 
     @app.exception_handler(StarletteHTTPException)
     async def on_http_error(_request: Request, error: StarletteHTTPException) -> JSONResponse:
+        if error.status_code == 400 and error.__cause__ is not None:
+            # FastAPI answers 400 when a body cannot be parsed at all (JSON that is not UTF-8 above all), a
+            # status no operation documents: it is malformed input, the 422 every operation documents.
+            return _unreadable_body(error.__cause__)
         title = {404: "Not found", 405: "Method not allowed", 413: "Payload too large"}.get(error.status_code, "Error")
         return problem_response(error.status_code, title, str(error.detail), headers=dict(error.headers or {}))
 

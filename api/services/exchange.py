@@ -173,6 +173,10 @@ def _parse(raw: _RawLine) -> tuple[ClaimLine | None, str]:
     if raw.text is None:
         return None, f"the line is longer than {MAX_LINE_BYTES:,} bytes"
     try:
+        raw.text.decode("utf-8")
+    except UnicodeDecodeError as error:
+        return None, f"not UTF-8 (byte {error.start + 1} of the line)"
+    try:
         data = orjson.loads(raw.text)
     except orjson.JSONDecodeError as error:
         if not raw.complete or "unexpected end" in str(error).lower():

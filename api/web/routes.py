@@ -24,6 +24,7 @@ from sqlalchemy.orm import Session
 from api.deps import SessionDep, SettingsDep
 from api.errors import DomainError, InvalidInput, NotFound, PreconditionFailed, Unauthorized
 from api.schemas.claims import ClaimIn, EvidenceIn, LinkIn, StatusChangeIn
+from api.schemas.common import ascii_integer
 from api.schemas.documents import DocumentIn
 from api.services import claims, documents, sources, workflow
 from api.services.auth import Principal, authenticate, require_role
@@ -229,8 +230,7 @@ def _claim_query(request: Request, errors: FormErrors) -> claims.ClaimQuery | No
     sort = params.get("sort") or "-stated_at"
     if sort not in CLAIM_SORTS:
         errors.add("sort", f"{sort!r} is not a sort order.")
-    limit_text = params.get("limit") or str(LIST_LIMIT)
-    limit = int(limit_text) if limit_text.isdigit() else 0
+    limit = ascii_integer(params.get("limit") or str(LIST_LIMIT)) or 0
     if not 1 <= limit <= MAX_LIMIT:
         errors.add("limit", f"limit must be between 1 and {MAX_LIMIT}.")
     times = {}

@@ -10,19 +10,16 @@ from __future__ import annotations
 import hmac
 import secrets
 from typing import Annotated
-from urllib.parse import parse_qsl
 
 from fastapi import Depends, Request
 from sqlalchemy.orm import Session
 
-from api.deps import SessionDep
+from api.deps import SessionDep, read_form
 from api.errors import Forbidden, Unauthorized
 from api.services.auth import Principal, authenticate
 
 KEY_FIELD = "api_key"
 CSRF_FIELD = "csrf_token"
-# A form body is small; the app's body limit (CLAIMDB_MAX_BODY_BYTES) applies before this is read.
-_FORM_MEDIA_TYPE = "application/x-www-form-urlencoded"
 
 
 class SignInRequired(Exception):
@@ -97,10 +94,9 @@ class PageForm:
 
 async def checked_form(request: Request) -> PageForm:
     """The form body, once its CSRF token matches the session's (403 otherwise)."""
-    # Parsed here rather than with python-multipart: the desk's forms are all URL-encoded and never upload files.
-    media_type = request.headers.get("content-type", "").split(";")[0].strip().lower()
-    body = await request.body() if media_type == _FORM_MEDIA_TYPE else b""
-    form = PageForm(parse_qsl(body.decode("utf-8", errors="replace"), keep_blank_values=True))
+    # Parsed by `read_form` (strict UTF-8, the app-wide text hygiene already applied to it) rather than with
+    # python-multipart: the desk's forms are all URL-encoded and never upload files.
+    form = PageForm(await read_form(request))
     expected = request.session.get(CSRF_FIELD)
     submitted = form.get(CSRF_FIELD) or ""
     if not isinstance(expected, str) or not hmac.compare_digest(expected.encode(), submitted.encode()):
