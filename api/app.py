@@ -14,6 +14,7 @@ from api.errors import install_error_handlers
 from api.migrate import head_revision
 from api.observability import BodyLimitMiddleware, RequestContextMiddleware
 from api.routes import audit, claims, documents, exchange, extract, health, sources
+from api.services.auth_throttle import AuthFailureLimiter
 from api.settings import Settings, get_settings
 from api.web import install_web
 
@@ -49,6 +50,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     app.state.write_gate = anyio.Lock()
     app.state.read_gate = anyio.Semaphore(settings.read_concurrency)
     app.state.head_revision = head_revision()
+    app.state.auth_limiter = AuthFailureLimiter(settings.auth_failures_per_minute)
     install_error_handlers(app)
 
     v1 = APIRouter(prefix="/v1")

@@ -12,12 +12,14 @@ import anyio
 from fastapi import Depends, Header, Request
 from fastapi.dependencies.utils import get_flat_params
 from fastapi.routing import APIRoute
+from sqlalchemy import Connection
 from sqlalchemy.orm import Session
 
 from api.database import Database
-from api.errors import InvalidInput, PreconditionFailed
+from api.errors import InvalidInput, PreconditionFailed, Unauthorized
 from api.schemas.common import ascii_integer, text_problem
 from api.services.auth import Principal, authenticate, require_role
+from api.services.auth_throttle import AuthFailureLimiter
 from api.settings import Settings
 from models.vocabulary import Role
 
@@ -226,7 +228,25 @@ def get_principal(
             token = credentials.strip()
     database: Database = request.app.state.database
     with database.read_engine.connect() as connection:
+        return authenticate_counted(request, connection, token)
+
+
+def authenticate_counted(request: Request, connection: Connection | Session, token: str | None) -> Principal:
+    """`authenticate`, with refused keys counted against the client's address (429 past the limit).
+
+    A request without a key guesses nothing and is not counted; an address over the limit is refused before
+    its key is looked up, a good key included, so that a guess that hits is refused like the others.
+    """
+    limiter: AuthFailureLimiter = request.app.state.auth_limiter
+    address = request.client.host if request.client else None
+    if token:
+        limiter.check(address)
+    try:
         return authenticate(connection, token)
+    except Unauthorized:
+        if token:
+            limiter.failed(address)
+        raise
 
 
 PrincipalDep = Annotated[Principal, Depends(get_principal)]

@@ -8,6 +8,7 @@
     ├── Conflict            409  a uniqueness clash or a move the workflow forbids
     ├── PreconditionFailed  412  If-Match names a version that is no longer current
     ├── PreconditionRequired 428 If-Match is missing where it is required
+    ├── TooManyRequests     429  too many refused keys from one address (with Retry-After)
     └── PayloadTooLarge     413
 
 Services raise these; `install_error_handlers` maps them, request validation errors and stray HTTP
@@ -37,6 +38,7 @@ class DomainError(Exception):
         super().__init__(detail)
         self.detail = detail
         self.extra = extra
+        self.headers: dict[str, str] = {}
 
 
 class InvalidInput(DomainError):
@@ -84,6 +86,15 @@ class PreconditionRequired(DomainError):
     title = "Precondition required"
 
 
+class TooManyRequests(DomainError):
+    status = 429
+    title = "Too many requests"
+
+    def __init__(self, detail: str, *, retry_after: int, **extra: Any) -> None:
+        super().__init__(detail, **extra)
+        self.headers["Retry-After"] = str(retry_after)
+
+
 def problem_response(
     status: int, title: str, detail: str, headers: dict[str, str] | None = None, **extra: Any
 ) -> JSONResponse:
@@ -111,8 +122,8 @@ def _unreadable_body(cause: BaseException) -> JSONResponse:
 def install_error_handlers(app: FastAPI) -> None:
     @app.exception_handler(DomainError)
     async def on_domain_error(_request: Request, error: DomainError) -> JSONResponse:
-        headers = {"WWW-Authenticate": "Bearer"} if error.status == 401 else None
-        return problem_response(error.status, error.title, error.detail, headers=headers, **error.extra)
+        headers = {"WWW-Authenticate": "Bearer", **error.headers} if error.status == 401 else error.headers
+        return problem_response(error.status, error.title, error.detail, headers=headers or None, **error.extra)
 
     @app.exception_handler(RequestValidationError)
     async def on_validation_error(_request: Request, error: RequestValidationError) -> JSONResponse:

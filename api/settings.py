@@ -37,6 +37,8 @@ class Settings(BaseSettings):
     session_max_age_seconds: int = 12 * 60 * 60
     # Largest NDJSON body POST /v1/import accepts (bytes).
     max_import_bytes: int = 64 * 1024 * 1024
+    # Refused API keys allowed per client address in any minute (API and desk sign-in); past it, a 429.
+    auth_failures_per_minute: int = Field(default=20, ge=1)
 
 
 @lru_cache

@@ -3,6 +3,7 @@
 from models.actor import Actor, ApiKey
 from models.base import Base
 from models.claim import Claim, ClaimLink, ClaimPlace, ClaimTag, ClaimVia, Evidence, IdempotencyKey
+from models.desk_session import DeskSession
 from models.document import Document
 from models.event import Event
 from models.source import Source, SourceName
@@ -16,6 +17,7 @@ __all__ = [
     "ClaimPlace",
     "ClaimTag",
     "ClaimVia",
+    "DeskSession",
     "Document",
     "Event",
     "Evidence",
