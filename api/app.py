@@ -10,10 +10,12 @@ from fastapi import APIRouter, Depends, FastAPI
 
 from api.database import Database
 from api.deps import check_request_text
+from api.docs import install_docs
 from api.errors import install_error_handlers
 from api.migrate import head_revision
 from api.observability import BodyLimitMiddleware, RequestContextMiddleware
 from api.routes import audit, claims, documents, exchange, extract, health, sources
+from api.security_headers import SecurityHeadersMiddleware
 from api.services.auth_throttle import AuthFailureLimiter
 from api.settings import Settings, get_settings
 from api.web import install_web
@@ -38,6 +40,9 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         version="0.1.0",
         description=DESCRIPTION,
         lifespan=lifespan,
+        # Served by api/docs.py from vendored assets instead of FastAPI's CDN-loaded pages.
+        docs_url=None,
+        redoc_url=None,
         # Every route, the desk's pages included: query, path, header and form text checked in one place.
         dependencies=[Depends(check_request_text)],
     )
@@ -58,5 +63,8 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         v1.include_router(module.router)
     app.include_router(v1)
     app.include_router(health.router)
+    install_docs(app)
     install_web(app, settings)
+    # Outermost, so that every response gets them, the desk's and the middlewares' own refusals included.
+    app.add_middleware(SecurityHeadersMiddleware)
     return app

@@ -405,13 +405,16 @@ def test_the_v1_api_is_untouched_by_the_desk_session(api: Api) -> None:
     response = client.get("/v1/sources")
     assert response.status_code == 401  # the cookie is never a credential for the API
     assert "set-cookie" not in response.headers
-    assert "content-security-policy" not in response.headers
+    # The API's own policy (nothing may run or load), not the desk's.
+    assert response.headers["content-security-policy"].startswith("default-src 'none'")
+    assert "script-src" not in response.headers["content-security-policy"]
     authorised = client.get("/v1/sources", headers={"Authorization": f"Bearer {api.keys['viewer']}"})
     assert authorised.status_code == 200
     assert "set-cookie" not in authorised.headers
     docs = api.anonymous().get("/docs")
     assert docs.status_code == 200
-    assert "content-security-policy" not in docs.headers
+    assert "set-cookie" not in docs.headers
+    assert "form-action 'self'" not in docs.headers["content-security-policy"]  # the docs' policy, not the desk's
 
 
 def test_page_routes_stay_out_of_the_openapi_document(api: Api) -> None:
