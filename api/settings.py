@@ -37,6 +37,8 @@ class Settings(BaseSettings):
     session_max_age_seconds: int = 12 * 60 * 60
     # Largest NDJSON body POST /v1/import accepts (bytes).
     max_import_bytes: int = 64 * 1024 * 1024
+    # Largest request line plus headers `serve` accepts (bytes); larger ones are answered 431 and cut off.
+    max_header_bytes: int = Field(default=16 * 1024, ge=1024)
     # Refused API keys allowed per client address in any minute (API and desk sign-in); past it, a 429.
     auth_failures_per_minute: int = Field(default=20, ge=1)
 

@@ -9,11 +9,11 @@ from pathlib import Path
 from tests.conftest import Api
 
 STATIC = Path(__file__).parent.parent / "api" / "web" / "static"
-# The npm packages' files, unmodified (api/web/static/README.md says how to upgrade them).
+# The npm packages' files, unmodified: swagger-ui-dist 5.35.0 and redoc 2.5.4 (api/web/static/README.md).
 PINNED = {
-    "swagger-ui-bundle.js": "e6a898692f2d768e807c3ba4626068a69a2c5dd960dd6c76f3e4d3a3de180af2",  # swagger-ui-dist 5.35.0
-    "swagger-ui.css": "5ed08757e53da3e026d6cbecc61fe5d43585c9560b302d534ad56692519a273d",  # swagger-ui-dist 5.35.0
-    "redoc.standalone.js": "dcaf76612bc4a3fbcc923a8966dee2f6146a5f32e5ce1b6f02dd60cbbf89500b",  # redoc 2.5.4
+    "swagger-ui-bundle.js": "e6a898692f2d768e807c3ba4626068a69a2c5dd960dd6c76f3e4d3a3de180af2",
+    "swagger-ui.css": "5ed08757e53da3e026d6cbecc61fe5d43585c9560b302d534ad56692519a273d",
+    "redoc.standalone.js": "dcaf76612bc4a3fbcc923a8966dee2f6146a5f32e5ce1b6f02dd60cbbf89500b",
 }
 # Anything a browser could fetch from elsewhere: an absolute or protocol-relative URL.
 EXTERNAL = re.compile(r"(?:https?:)?//[A-Za-z0-9]", re.IGNORECASE)
