@@ -95,6 +95,7 @@ def cmd_demo(_args: argparse.Namespace) -> int:
 
     database = _database()
     with database.transaction() as session:
+        revoked = demo.revoke_demo_keys(session)
         keys = demo.issue_demo_keys(session)
         if demo.has_claims(session):
             print("demo data: the database already holds claims; nothing loaded")
@@ -102,7 +103,9 @@ def cmd_demo(_args: argparse.Namespace) -> int:
             count = demo.load(session)
             print(f"demo data: loaded {count} claims from UPI's report of 14 May 2022")
     database.dispose()
-    print("API keys (shown once; each `claimdb demo` issues new ones):")
+    if revoked:
+        print(f"revoked the {revoked} demo keys printed by earlier runs; only these work now")
+    print("API keys (shown once; each `claimdb demo` revokes the previous demo keys and prints new ones):")
     for role, name, secret in keys:
         print(f"  {role.value:<9} {name:<14} {secret}")
     return 0
@@ -309,7 +312,8 @@ def build_parser() -> argparse.ArgumentParser:
 
     commands.add_parser("migrate", help="upgrade the database to the latest schema").set_defaults(handler=cmd_migrate)
     commands.add_parser(
-        "demo", help="load the demo data if the database has no claims; print a fresh key per role"
+        "demo",
+        help="load the demo data if the database has no claims; revoke earlier demo keys, print a new key per role",
     ).set_defaults(handler=cmd_demo)
     commands.add_parser("verify", help="check the ledger's hash chain; exit 1 if broken").set_defaults(
         handler=cmd_verify

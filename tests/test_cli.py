@@ -10,7 +10,7 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from sqlalchemy import text
+from sqlalchemy import select, text
 from sqlalchemy.exc import OperationalError
 
 from api.database import Database
@@ -64,11 +64,43 @@ def test_demo_loads_once_and_prints_a_key_per_role(database_url: str, api: Api) 
     assert [line[0] for line in lines] == ["viewer", "analyst", "reviewer", "admin"]
     second = run(database_url, "demo")
     assert "nothing loaded" in second.stdout
-    analyst_key = lines[1][2]
+    analyst_key = [line.split() for line in second.stdout.splitlines() if "cdb_" in line][1][2]
     claims = api.anonymous().get(
         "/v1/claims", params={"limit": 100}, headers={"Authorization": f"Bearer {analyst_key}"}
     )
     assert len(claims.json()["items"]) == 14
+
+
+def _demo_keys(output: str) -> dict[str, str]:
+    return {line.split()[0]: line.split()[2] for line in output.splitlines() if "cdb_" in line}
+
+
+def test_each_demo_run_revokes_the_keys_of_the_run_before(database_url: str, api: Api, database: Database) -> None:
+    from models import Actor, ApiKey
+
+    runs = [run(database_url, "demo") for _ in range(3)]
+    assert all(result.returncode == 0 for result in runs), [result.stderr for result in runs]
+    assert "revoked" not in runs[0].stdout
+    assert "revoked the 4 demo keys printed by earlier runs" in runs[1].stdout
+    assert "revoked the 4 demo keys printed by earlier runs" in runs[2].stdout
+    keys = [_demo_keys(result.stdout) for result in runs]
+    for earlier in keys[:2]:
+        for role, key in earlier.items():
+            response = api.anonymous().get("/v1/sources", headers={"Authorization": f"Bearer {key}"})
+            assert response.status_code == 401, role
+    for role, key in keys[2].items():
+        assert api.anonymous().get("/v1/sources", headers={"Authorization": f"Bearer {key}"}).status_code == 200, role
+    with database.transaction(write=False) as session:
+        live = session.execute(
+            select(Actor.name).join(ApiKey, ApiKey.actor_id == Actor.id).where(ApiKey.revoked_at.is_(None))
+        ).scalars()
+        demo_live = sorted(name for name in live if name.startswith("demo-"))
+    assert demo_live == ["demo-admin", "demo-analyst", "demo-reviewer", "demo-viewer"]
+    # Each revocation is in the ledger, like any other.
+    revoked = api.as_("admin").get("/v1/audit", params={"type": "key.revoked", "limit": 50}).json()["items"]
+    assert len(revoked) == 8
+    # The suite's own keys, whose actors are not demo actors, are untouched.
+    assert api.as_("viewer").get("/v1/sources").status_code == 200
 
 
 @pytest.mark.fresh_database
