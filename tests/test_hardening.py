@@ -502,3 +502,25 @@ def test_request_heads_over_the_bound_are_431_and_cut_off(server: Any) -> None:
     assert _raw_request(server.port, many.encode(), 8).startswith(b"HTTP/1.1 431")
     # The server still answers.
     assert _raw_request(server.port, small.encode()).startswith(b"HTTP/1.1 200")
+
+
+@pytest.mark.slow
+def test_if_match_with_a_non_ascii_digit_is_412_over_http(server: Any) -> None:
+    """Over a real connection a header's bytes arrive as sent: B2 is read as "²", which `str.isdigit` accepts."""
+    import httpx
+
+    with server.client("analyst") as analyst:
+        source = analyst.post("/v1/sources", json={"name": "Digits", "kind": "other"}).json()
+        claim = analyst.post(
+            "/v1/claims",
+            json={"statement": "s", "source_id": source["id"], "channel": "other", "stated_at": "2022-05-14T00:00:00Z"},
+        ).json()
+    with httpx.Client(base_url=server.base_url, timeout=30) as client:
+        for raw in (b'"\xb2"', b"\xb2", b'"\xb9\xb2"', b'W/"\xb3"'):
+            response = client.post(
+                f"/v1/claims/{claim['id']}/status",
+                json={"status": "under_review", "rationale": "checking"},
+                headers={"Authorization": f"Bearer {server.keys['reviewer']}", "If-Match": raw},
+            )
+            assert response.status_code == 412, (raw, response.status_code, response.text)
+            assert response.headers["content-type"] == "application/problem+json"
