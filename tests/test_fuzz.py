@@ -206,7 +206,9 @@ _SUMMARY = re.compile(r"Test cases:\s*\n\s*(\d+) generated, (.+)")
 
 
 @pytest.mark.slow
-def test_every_phase_of_schemathesis_run_conforms_over_http(server: ServerProcess, engine_name: str) -> None:
+def test_every_phase_of_schemathesis_run_conforms_over_http(
+    server: ServerProcess, engine_name: str, tmp_path: Path
+) -> None:
     """`schemathesis run` with all its phases against `claimdb serve`: the real server, parser and headers."""
     with server.client("analyst") as client:
         source = client.post("/v1/sources", json={"name": "Fuzz source", "kind": "military"}).json()
@@ -230,7 +232,8 @@ def test_every_phase_of_schemathesis_run_conforms_over_http(server: ServerProces
     ]
     if not RANDOM:
         command += ["--seed", "14"]
-    result = subprocess.run(command, capture_output=True, text=True, timeout=3600, check=False)
+    # Run in the test's own folder: schemathesis keeps a cache (.schemathesis/) where it runs.
+    result = subprocess.run(command, cwd=tmp_path, capture_output=True, text=True, timeout=3600, check=False)
     output = result.stdout + result.stderr
     summary = _SUMMARY.search(output)
     assert summary is not None, output[-3000:]
