@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
+from typing import Any
 
 import anyio
 from fastapi import APIRouter, Depends, FastAPI
@@ -11,10 +12,11 @@ from fastapi import APIRouter, Depends, FastAPI
 from api.database import Database
 from api.deps import check_request_text
 from api.docs import install_docs
-from api.errors import install_error_handlers
+from api.errors import PROBLEM_MEDIA_TYPE, install_error_handlers
 from api.migrate import head_revision
 from api.observability import BodyLimitMiddleware, RequestContextMiddleware
 from api.routes import audit, claims, documents, exchange, extract, health, sources
+from api.routes.common import problems
 from api.security_headers import SecurityHeadersMiddleware
 from api.services.auth_throttle import AuthFailureLimiter
 from api.settings import Settings, get_settings
@@ -24,6 +26,34 @@ DESCRIPTION = """Who said what, where, when and through whom — kept apart from
 
 Every `/v1` route needs `Authorization: Bearer <API key>`. Errors are RFC 9457 `application/problem+json`.
 """
+
+
+def _document_the_body_limit(app: FastAPI) -> None:
+    """Add the body limit's 413 (api/observability.py) to every operation that takes a body, in one place.
+
+    The limit applies to every route, so each operation with a body can answer 413; documenting it here keeps
+    the routes from each having to remember it (and an undocumented status from reaching a client).
+    """
+    build = app.openapi
+
+    def openapi() -> dict[str, Any]:
+        if app.openapi_schema is not None:
+            return app.openapi_schema
+        document = build()
+        too_large = problems(413)[413]
+        for item in document["paths"].values():
+            for operation in item.values():
+                if "requestBody" in operation and "413" not in operation["responses"]:
+                    operation["responses"]["413"] = {
+                        "description": too_large["description"],
+                        "content": {
+                            PROBLEM_MEDIA_TYPE: {"schema": {"$ref": "#/components/schemas/Problem"}},
+                        },
+                    }
+        app.openapi_schema = document
+        return document
+
+    app.openapi = openapi  # type: ignore[method-assign]
 
 
 def create_app(settings: Settings | None = None) -> FastAPI:
@@ -63,6 +93,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         v1.include_router(module.router)
     app.include_router(v1)
     app.include_router(health.router)
+    _document_the_body_limit(app)
     install_docs(app)
     install_web(app, settings)
     # Outermost, so that every response gets them, the desk's and the middlewares' own refusals included.
