@@ -29,7 +29,8 @@ pytest: $(STAMP)
 
 test: lint typecheck pytest
 
-# A long schemathesis run: many more generated requests per operation than the suite's bounded run.
+# A long schemathesis run on both engines, every phase (examples, coverage, fuzzing, stateful, and control
+# characters in query parameters and headers): many more generated requests per operation than the suite's run.
 fuzz: $(STAMP)
 	CLAIMDB_FUZZ_EXAMPLES=$${CLAIMDB_FUZZ_EXAMPLES:-500} CLAIMDB_FUZZ_RANDOM=1 $(BIN)/pytest -q -s tests/test_fuzz.py
 

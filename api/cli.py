@@ -1,4 +1,8 @@
-"""The `claimdb` command: serve, migrate, load the demo, manage keys, verify the ledger, run the log's tools."""
+"""The `claimdb` command: serve, migrate, load the demo, manage keys, verify the ledger, run the log's tools.
+
+A user's mistake (a missing file, a closed pipe, a database not yet migrated) ends the command with one line
+on standard error saying what to do, and a non-zero exit status: never a traceback (`main`).
+"""
 
 from __future__ import annotations
 
@@ -6,6 +10,7 @@ import argparse
 import gc
 import os
 import sys
+from pathlib import Path
 
 from api import log_cli
 from api.database import Database
@@ -14,9 +19,39 @@ from api.settings import get_settings
 from models.vocabulary import Role, Status
 
 
-def _database() -> Database:
+class UserError(Exception):
+    """Something the user can put right; `main` prints it as one line and exits with status 2."""
+
+
+def _database(*, migrated: bool = True) -> Database:
+    """The configured database; unless `migrated=False`, only once it exists and is at the latest migration."""
     settings = get_settings()
-    return Database(settings.database_url, sqlite_busy_timeout_ms=settings.sqlite_busy_timeout_ms)
+    database = Database(settings.database_url, sqlite_busy_timeout_ms=settings.sqlite_busy_timeout_ms)
+    if migrated:
+        try:
+            _require_migrated(database)
+        except BaseException:
+            database.dispose()
+            raise
+    return database
+
+
+def _require_migrated(database: Database) -> None:
+    from api.migrate import current_revision, head_revision
+
+    where = database.url.render_as_string(hide_password=True)
+    if database.is_sqlite:
+        path = database.url.database
+        # Connecting would create an empty file, which is not a database anyone meant to use.
+        if path and path != ":memory:" and not os.path.exists(path):
+            raise UserError(f"there is no database at {path}: run `claimdb migrate` to create it")
+    with database.read_engine.connect() as connection:
+        revision = current_revision(connection)
+    expected = head_revision()
+    if revision is None:
+        raise UserError(f"the database {where} is not migrated: run `claimdb migrate` first")
+    if revision != expected:
+        raise UserError(f"the database {where} is at migration {revision}, not {expected}: run `claimdb migrate`")
 
 
 def cmd_serve(args: argparse.Namespace) -> int:
@@ -24,8 +59,10 @@ def cmd_serve(args: argparse.Namespace) -> int:
 
     from api.app import create_app
     from api.observability import configure_logging
+    from api.server import bounded_protocol
 
     settings = get_settings()
+    _database().dispose()  # refuse to start on a database that is missing or not migrated
     configure_logging(settings.log_level)
     try:
         app = create_app(settings)
@@ -44,6 +81,8 @@ def cmd_serve(args: argparse.Namespace) -> int:
         log_level=settings.log_level,
         # claimdb writes its own JSON access log with request ids (api/observability.py).
         access_log=False,
+        # httptools, with the bound on a request's head that uvicorn gives only its h11 protocol (api/server.py).
+        http=bounded_protocol(settings.max_header_bytes),
     )
     return 0
 
@@ -61,6 +100,7 @@ def cmd_demo(_args: argparse.Namespace) -> int:
 
     database = _database()
     with database.transaction() as session:
+        revoked = demo.revoke_demo_keys(session)
         keys = demo.issue_demo_keys(session)
         if demo.has_claims(session):
             print("demo data: the database already holds claims; nothing loaded")
@@ -68,7 +108,9 @@ def cmd_demo(_args: argparse.Namespace) -> int:
             count = demo.load(session)
             print(f"demo data: loaded {count} claims from UPI's report of 14 May 2022")
     database.dispose()
-    print("API keys (shown once; each `claimdb demo` issues new ones):")
+    if revoked:
+        print(f"revoked the {revoked} demo keys printed by earlier runs; only these work now")
+    print("API keys (shown once; each `claimdb demo` revokes the previous demo keys and prints new ones):")
     for role, name, secret in keys:
         print(f"  {role.value:<9} {name:<14} {secret}")
     return 0
@@ -140,9 +182,8 @@ def cmd_verify(args: argparse.Namespace) -> int:
 
 def cmd_backup(args: argparse.Namespace) -> int:
     import sqlite3
-    from pathlib import Path
 
-    database = _database()
+    database = _database(migrated=False)
     if not database.is_sqlite:
         url = database.url.set(drivername="postgresql").render_as_string(hide_password=False)
         print(
@@ -152,28 +193,37 @@ def cmd_backup(args: argparse.Namespace) -> int:
             file=sys.stderr,
         )
         return 2
+    database.dispose()
     target = Path(args.path)
     if target.exists():
-        print(f"claimdb: {target} exists; choose a new path", file=sys.stderr)
-        return 2
+        raise UserError(f"{target} exists; choose a new path")
+    if not target.parent.is_dir():
+        raise UserError(f"the folder {target.parent} does not exist; create it or choose another path")
     source_path = database.url.database
     if not source_path or source_path == ":memory:":
-        print("claimdb: an in-memory database cannot be backed up", file=sys.stderr)
-        return 2
-    # SQLite's online backup API copies a consistent snapshot while the server keeps writing.
-    source, copy = sqlite3.connect(source_path), sqlite3.connect(target)
+        raise UserError("an in-memory database cannot be backed up")
+    if not os.path.isfile(source_path):
+        # sqlite3.connect would create it, and the "backup" would be an empty file.
+        raise UserError(f"there is no SQLite database at {source_path} to back up")
+    # SQLite's online backup API copies a consistent snapshot while the server keeps writing. The source is
+    # opened read-only, so that a mistaken path never creates or changes anything.
+    source = sqlite3.connect(f"file:{source_path}?mode=ro", uri=True)
     try:
-        source.backup(copy, pages=1024)
+        copy = sqlite3.connect(target)
+        try:
+            source.backup(copy, pages=1024)
+        finally:
+            copy.close()
+    except sqlite3.Error as error:
+        target.unlink(missing_ok=True)
+        raise UserError(f"the backup of {source_path} to {target} failed: {error}") from None
     finally:
-        copy.close()
         source.close()
-    database.dispose()
     print(f"backed up {source_path} to {target}")
     return 0
 
 
 def cmd_import(args: argparse.Namespace) -> int:
-    import os
     import shutil
     import tempfile
 
@@ -181,25 +231,28 @@ def cmd_import(args: argparse.Namespace) -> int:
     from api.progress import ProgressReporter
     from api.services import exchange
 
-    with tempfile.TemporaryFile() if args.file == "-" else open(args.file, "rb") as stream:
-        if args.file == "-":
-            # The import reads its input twice (check, then write): standard input is spooled to disk first.
-            shutil.copyfileobj(sys.stdin.buffer, stream)
-            stream.seek(0)
-        progress = ProgressReporter(os.fstat(stream.fileno()).st_size, sys.stderr)
-        database = _database()
-        try:
-            with database.transaction() as session:
-                summary = exchange.import_claims(session, None, stream, progress)
-        except InvalidInput as error:
+    if args.file != "-" and not os.path.isfile(args.file):
+        raise UserError(f"{args.file}: no such file" if not os.path.exists(args.file) else f"{args.file}: not a file")
+    database = _database()  # checked before standard input is read, which may be long
+    try:
+        with tempfile.TemporaryFile() if args.file == "-" else open(args.file, "rb") as stream:
+            if args.file == "-":
+                # The import reads its input twice (check, then write): standard input is spooled to disk first.
+                shutil.copyfileobj(sys.stdin.buffer, stream)
+                stream.seek(0)
+            progress = ProgressReporter(os.fstat(stream.fileno()).st_size, sys.stderr)
+            try:
+                with database.transaction() as session:
+                    summary = exchange.import_claims(session, None, stream, progress)
+            except InvalidInput as error:
+                progress.close()
+                print(f"claimdb: {error.detail}", file=sys.stderr)
+                for item in error.extra.get("errors", []):
+                    print(f"  line {item['line']}: {item['reason']}", file=sys.stderr)
+                return 2
             progress.close()
-            print(f"claimdb: {error.detail}", file=sys.stderr)
-            for item in error.extra.get("errors", []):
-                print(f"  line {item['line']}: {item['reason']}", file=sys.stderr)
-            return 2
-        finally:
-            database.dispose()
-        progress.close()
+    finally:
+        database.dispose()
     print(
         f"imported: {summary.created} created, {summary.unchanged} unchanged "
         f"({summary.sources_created} sources and {summary.documents_created} documents created)"
@@ -220,20 +273,25 @@ def cmd_export(args: argparse.Namespace) -> int:
         stated_from=claims.parse_time_bound(args.stated_from, "--stated-from"),
         stated_to=claims.parse_time_bound(args.stated_to, "--stated-to", end_of_day=True),
     )
+    if args.output and not Path(args.output).parent.is_dir():
+        raise UserError(f"the folder {Path(args.output).parent} does not exist; create it or choose another path")
     publisher = exchange.Publisher(settings.publisher_name, settings.public_base_url)
     database = _database()
-    with database.transaction(write=False) as session:
-        exchange.check_export(session, query, settings.secret_key)
-    # A session of its own: the export reads every page from one snapshot, which is set before its first query.
-    with (
-        database.transaction(write=False) as session,
-        open(args.output, "wb") if args.output else contextlib.nullcontext(sys.stdout.buffer) as out,
-    ):
-        for chunk in exchange.export_chunks(
-            session, query, exchange.ExportFormat(args.format), publisher, settings.secret_key
+    try:
+        with database.transaction(write=False) as session:
+            exchange.check_export(session, query, settings.secret_key)
+        # A session of its own: the export reads every page from one snapshot, set before its first query.
+        with (
+            database.transaction(write=False) as session,
+            open(args.output, "wb") if args.output else contextlib.nullcontext(sys.stdout.buffer) as out,
         ):
-            out.write(chunk)
-    database.dispose()
+            for chunk in exchange.export_chunks(
+                session, query, exchange.ExportFormat(args.format), publisher, settings.secret_key
+            ):
+                out.write(chunk)
+            out.flush()
+    finally:
+        database.dispose()
     return 0
 
 
@@ -247,14 +305,17 @@ def cmd_extract(args: argparse.Namespace) -> int:
     from api.schemas.extract import ExtractIn, ExtractOut
     from api.services import extraction
 
-    with open(args.file, encoding="utf-8") as stream:
-        text = stream.read()
+    try:
+        with open(args.file, encoding="utf-8") as stream:
+            text = stream.read()
+    except UnicodeDecodeError:
+        raise UserError(f"{args.file} is not UTF-8 text") from None
     try:
         body = ExtractIn(text=text, published_at=args.published_at, outlet=args.outlet)
     except ValidationError as error:
         print(f"claimdb: {error.errors()[0]['loc'][0]}: {error.errors()[0]['msg']}", file=sys.stderr)
         return 2
-    database = _database()
+    database = _database(migrated=False)
     database_file = database.url.database if database.is_sqlite else None
     try:
         if database_file and not os.path.exists(database_file):
@@ -283,7 +344,8 @@ def build_parser() -> argparse.ArgumentParser:
 
     commands.add_parser("migrate", help="upgrade the database to the latest schema").set_defaults(handler=cmd_migrate)
     commands.add_parser(
-        "demo", help="load the demo data if the database has no claims; print a fresh key per role"
+        "demo",
+        help="load the demo data if the database has no claims; revoke earlier demo keys, print a new key per role",
     ).set_defaults(handler=cmd_demo)
     verify = commands.add_parser(
         "verify",
@@ -334,12 +396,31 @@ def build_parser() -> argparse.ArgumentParser:
 
 
 def main(argv: list[str] | None = None) -> int:
+    from sqlalchemy.exc import SQLAlchemyError
+
     args = build_parser().parse_args(argv)
     try:
         return int(args.handler(args))
-    except DomainError as error:
-        print(f"claimdb: {error.detail}", file=sys.stderr)
+    except (DomainError, UserError) as error:
+        print(f"claimdb: {error.detail if isinstance(error, DomainError) else error}", file=sys.stderr)
         return 2
+    except BrokenPipeError:
+        # The reader went away (`claimdb export | head`): nothing more can be written, and Python's own attempt
+        # to flush standard output at exit would print a second error, so it is pointed at nowhere first.
+        os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())
+        print("claimdb: the output was closed before everything was written", file=sys.stderr)
+        return 1
+    except OSError as error:
+        where = f"{error.filename}: " if error.filename else ""
+        print(f"claimdb: {where}{error.strerror or error}", file=sys.stderr)
+        return 2
+    except SQLAlchemyError as error:
+        reason = str(getattr(error, "orig", None) or error).strip().splitlines()[0]
+        print(f"claimdb: the database refused: {reason}", file=sys.stderr)
+        return 2
+    except KeyboardInterrupt:
+        print("claimdb: interrupted", file=sys.stderr)
+        return 130
 
 
 if __name__ == "__main__":

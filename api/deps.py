@@ -2,24 +2,139 @@
 
 from __future__ import annotations
 
+import re
+import types
 from collections.abc import AsyncIterator, Awaitable, Callable, Iterator
-from typing import Annotated
+from typing import Annotated, Any, Union, get_args, get_origin
+from urllib.parse import unquote_to_bytes
 
 import anyio
 from fastapi import Depends, Header, Request
+from fastapi.dependencies.utils import get_flat_params
+from fastapi.routing import APIRoute
+from sqlalchemy import Connection
 from sqlalchemy.orm import Session
 
 from api.database import Database
-from api.errors import PreconditionFailed
+from api.errors import InvalidInput, PreconditionFailed, Unauthorized
+from api.schemas.common import ascii_integer, text_problem
 from api.services.auth import Principal, authenticate, require_role
+from api.services.auth_throttle import AuthFailureLimiter
 from api.settings import Settings
 from models.vocabulary import Role
 
 _SAFE_METHODS = frozenset({"GET", "HEAD", "OPTIONS"})
+FORM_MEDIA_TYPE = "application/x-www-form-urlencoded"
+# RFC 9110 §5.5: a field value holds no control character but horizontal tab (checked on the raw bytes).
+_HEADER_CONTROLS = re.compile(rb"[\x00-\x08\x0a-\x1f\x7f]")
+_LONGEST_NAME_SHOWN = 100
 
 
 # Dependencies that do no I/O are `async def`: FastAPI runs a plain `def` dependency in a worker thread,
 # and each such hop costs more than the work itself on a hot read path.
+
+
+# ---- the hygiene of every text a request carries ---------------------------------------------------
+
+
+def _refuse(location: str, name: str, problem: str) -> InvalidInput:
+    shown = name if len(name) <= _LONGEST_NAME_SHOWN else name[:_LONGEST_NAME_SHOWN] + "…"
+    where = {"query": "query parameter", "header": "header", "form": "form field", "path": "path parameter"}
+    return InvalidInput(
+        f"The {where[location]} {shown!r} {problem}.",
+        errors=[{"loc": [location, shown], "msg": problem, "type": "text_invalid"}],
+    )
+
+
+def _strict_pairs(raw: bytes, location: str) -> list[tuple[str, str]]:
+    """`name=value&…` percent-decoded as UTF-8, refusing bytes that are not UTF-8 (422 naming the pair)."""
+    pairs = []
+    for chunk in raw.split(b"&"):
+        if not chunk:
+            continue
+        name_bytes, _, value_bytes = chunk.partition(b"=")
+        name_raw = unquote_to_bytes(name_bytes.replace(b"+", b" "))
+        value_raw = unquote_to_bytes(value_bytes.replace(b"+", b" "))
+        name = name_raw.decode("utf-8", errors="replace")
+        try:
+            pairs.append((name_raw.decode("utf-8"), value_raw.decode("utf-8")))
+        except UnicodeDecodeError:
+            raise _refuse(location, name, "is not valid UTF-8") from None
+    return pairs
+
+
+def _is_integer(annotation: Any) -> bool:
+    if get_origin(annotation) in (Union, types.UnionType):
+        return any(_is_integer(member) for member in get_args(annotation))
+    if get_origin(annotation) is Annotated:
+        return _is_integer(get_args(annotation)[0])
+    return annotation is int
+
+
+# Routes are not hashable; keyed by id, with the route kept so that its id is never reused while cached.
+_DECLARED: dict[int, tuple[APIRoute, frozenset[str], frozenset[str]]] = {}
+
+
+def _declared(route: APIRoute) -> tuple[frozenset[str], frozenset[str]]:
+    """The route's integer query parameters and the headers it reads, by the names a client sends."""
+    cached = _DECLARED.get(id(route))
+    if cached is not None and cached[0] is route:
+        return cached[1], cached[2]
+    integers, headers = set(), set()
+    for field in get_flat_params(route.dependant):
+        location = getattr(field.field_info, "in_", None)
+        if location is not None and location.value == "query" and _is_integer(field.field_info.annotation):
+            integers.add(field.alias)
+        elif location is not None and location.value == "header":
+            headers.add(field.alias.lower())
+    if len(_DECLARED) > 4096:  # apps built and dropped by a test run; a server has a few dozen routes
+        _DECLARED.clear()
+    _DECLARED[id(route)] = (route, frozenset(integers), frozenset(headers))
+    return frozenset(integers), frozenset(headers)
+
+
+async def read_form(request: Request) -> list[tuple[str, str]]:
+    """A URL-encoded form body as (name, value) pairs, decoded strictly as UTF-8 (422 otherwise); read once."""
+    cached: list[tuple[str, str]] | None = getattr(request.state, "form_pairs", None)
+    if cached is not None:
+        return cached
+    media_type = request.headers.get("content-type", "").split(";")[0].strip().lower()
+    pairs = _strict_pairs(await request.body(), "form") if media_type == FORM_MEDIA_TYPE else []
+    request.state.form_pairs = pairs
+    return pairs
+
+
+async def check_request_text(request: Request) -> None:
+    """One hygiene for every text a request carries, applied app-wide before anything else reads it.
+
+    Query parameters, path parameters, headers and form fields get the rule JSON bodies get from
+    `clean_text`: no control character (line breaks and tabs aside) and no lone surrogate, and UTF-8 that
+    decodes. A text the database would refuse (PostgreSQL stores no NUL) is thus a 422 naming the parameter,
+    never a 500 from the driver. Integer query parameters are ASCII digits only ("²" is a digit to Python).
+    """
+    for name, value in _strict_pairs(request.scope.get("query_string", b""), "query"):
+        problem = text_problem(name) or text_problem(value)
+        if problem is not None:
+            raise _refuse("query", name, problem)
+    for name, value in request.path_params.items():
+        if isinstance(value, str) and (problem := text_problem(value)) is not None:
+            raise _refuse("path", name, problem)
+    route = request.scope.get("route")
+    integers, declared_headers = _declared(route) if isinstance(route, APIRoute) else (frozenset(), frozenset())
+    for raw_name, raw_value in request.scope["headers"]:
+        name = raw_name.decode("latin-1")
+        if _HEADER_CONTROLS.search(raw_name) or _HEADER_CONTROLS.search(raw_value):
+            raise _refuse("header", name, "must not contain control characters")
+        if name in declared_headers and (problem := text_problem(raw_value.decode("latin-1"))) is not None:
+            raise _refuse("header", name, problem)
+    for name in integers:
+        for value in request.query_params.getlist(name):
+            if ascii_integer(value) is None:
+                raise _refuse("query", name, "must be a whole number written in ASCII digits (0-9)")
+    for name, value in await read_form(request):
+        problem = text_problem(name) or text_problem(value)
+        if problem is not None:
+            raise _refuse("form", name, problem)
 
 
 async def get_settings(request: Request) -> Settings:
@@ -113,7 +228,25 @@ def get_principal(
             token = credentials.strip()
     database: Database = request.app.state.database
     with database.read_engine.connect() as connection:
+        return authenticate_counted(request, connection, token)
+
+
+def authenticate_counted(request: Request, connection: Connection | Session, token: str | None) -> Principal:
+    """`authenticate`, with refused keys counted against the client's address (429 past the limit).
+
+    A request without a key guesses nothing and is not counted; an address over the limit is refused before
+    its key is looked up, a good key included, so that a guess that hits is refused like the others.
+    """
+    limiter: AuthFailureLimiter = request.app.state.auth_limiter
+    address = request.client.host if request.client else None
+    if token:
+        limiter.check(address)
+    try:
         return authenticate(connection, token)
+    except Unauthorized:
+        if token:
+            limiter.failed(address)
+        raise
 
 
 PrincipalDep = Annotated[Principal, Depends(get_principal)]
@@ -140,10 +273,10 @@ async def parse_if_match(
     if if_match is None:
         return None
     value = if_match.strip()
-    value = value.removeprefix("W/").strip('"')
-    if not value.isdigit():
+    version = ascii_integer(value.removeprefix("W/").strip('"'))
+    if version is None:
         raise PreconditionFailed(f"If-Match {if_match!r} names no version of this claim.")
-    return int(value)
+    return version
 
 
 IfMatchDep = Annotated[int | None, Depends(parse_if_match)]

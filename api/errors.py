@@ -8,6 +8,7 @@
     ├── Conflict            409  a uniqueness clash or a move the workflow forbids
     ├── PreconditionFailed  412  If-Match names a version that is no longer current
     ├── PreconditionRequired 428 If-Match is missing where it is required
+    ├── TooManyRequests     429  too many refused keys from one address (with Retry-After)
     ├── PayloadTooLarge     413
     └── ServiceUnavailable  503  a part of the service is not set up, or refuses to answer (the log's signing key)
 
@@ -38,6 +39,7 @@ class DomainError(Exception):
         super().__init__(detail)
         self.detail = detail
         self.extra = extra
+        self.headers: dict[str, str] = {}
 
 
 class InvalidInput(DomainError):
@@ -85,6 +87,15 @@ class PreconditionRequired(DomainError):
     title = "Precondition required"
 
 
+class TooManyRequests(DomainError):
+    status = 429
+    title = "Too many requests"
+
+    def __init__(self, detail: str, *, retry_after: int, **extra: Any) -> None:
+        super().__init__(detail, **extra)
+        self.headers["Retry-After"] = str(retry_after)
+
+
 class ServiceUnavailable(DomainError):
     status = 503
     title = "Service unavailable"
@@ -106,11 +117,19 @@ def _validation_errors(errors: Sequence[Any]) -> list[dict[str, Any]]:
     return cleaned
 
 
+def _unreadable_body(cause: BaseException) -> JSONResponse:
+    reason = "is not valid UTF-8" if isinstance(cause, UnicodeDecodeError) else "could not be parsed"
+    message = f"The request body {reason}."
+    return problem_response(
+        422, "Invalid input", message, errors=[{"loc": ["body"], "msg": message, "type": "body_unreadable"}]
+    )
+
+
 def install_error_handlers(app: FastAPI) -> None:
     @app.exception_handler(DomainError)
     async def on_domain_error(_request: Request, error: DomainError) -> JSONResponse:
-        headers = {"WWW-Authenticate": "Bearer"} if error.status == 401 else None
-        return problem_response(error.status, error.title, error.detail, headers=headers, **error.extra)
+        headers = {"WWW-Authenticate": "Bearer", **error.headers} if error.status == 401 else error.headers
+        return problem_response(error.status, error.title, error.detail, headers=headers or None, **error.extra)
 
     @app.exception_handler(RequestValidationError)
     async def on_validation_error(_request: Request, error: RequestValidationError) -> JSONResponse:
@@ -120,6 +139,10 @@ def install_error_handlers(app: FastAPI) -> None:
 
     @app.exception_handler(StarletteHTTPException)
     async def on_http_error(_request: Request, error: StarletteHTTPException) -> JSONResponse:
+        if error.status_code == 400 and error.__cause__ is not None:
+            # FastAPI answers 400 when a body cannot be parsed at all (JSON that is not UTF-8 above all), a
+            # status no operation documents: it is malformed input, the 422 every operation documents.
+            return _unreadable_body(error.__cause__)
         title = {404: "Not found", 405: "Method not allowed", 413: "Payload too large"}.get(error.status_code, "Error")
         return problem_response(error.status_code, title, str(error.detail), headers=dict(error.headers or {}))
 

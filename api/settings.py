@@ -48,6 +48,10 @@ class Settings(BaseSettings):
     witness_urls: str = ""
     # How often a new checkpoint is signed (when the ledger grew) and pushed to the witnesses.
     checkpoint_interval_seconds: float = Field(default=60, gt=0)
+    # Largest request line plus headers `serve` accepts (bytes); larger ones are answered 431 and cut off.
+    max_header_bytes: int = Field(default=16 * 1024, ge=1024)
+    # Refused API keys allowed per client address in any minute (API and desk sign-in); past it, a 429.
+    auth_failures_per_minute: int = Field(default=20, ge=1)
 
 
 @lru_cache

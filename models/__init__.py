@@ -13,6 +13,7 @@ from models.claim import (
     Verdict,
     VerdictEvidence,
 )
+from models.desk_session import DeskSession
 from models.document import Document
 from models.event import Event
 from models.source import Source, SourceName
@@ -27,6 +28,7 @@ __all__ = [
     "ClaimPlace",
     "ClaimTag",
     "ClaimVia",
+    "DeskSession",
     "Document",
     "Event",
     "Evidence",

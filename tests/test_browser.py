@@ -404,3 +404,33 @@ def test_extract_claims_from_a_report_and_accept_one(open_desk: Callable[..., De
     desk.page.locator("#candidate-0 .claim-statement a").click()
     desk.page.wait_for_url(re.compile(r".*/claims/[0-9a-f-]{36}$"))
     assert desk.page.locator("h1").inner_text() == statement
+
+
+def test_api_docs_render_offline(open_desk: Callable[..., Desk]) -> None:
+    """Swagger UI and ReDoc on a closed network: every request but the server's own is cut off."""
+    desk = open_desk("")
+    elsewhere: list[str] = []
+
+    def only_the_server(route: Any) -> None:
+        if route.request.url.startswith(desk.server.base_url):
+            route.continue_()
+        else:
+            elsewhere.append(route.request.url)
+            route.abort()
+
+    desk.context.route("**/*", only_the_server)
+    desk.page.goto("/docs")
+    desk.page.locator(".opblock-summary-path", has_text="/v1/claims/{claim_id}/status").first.wait_for()
+    assert desk.page.locator(".opblock").count() >= 15
+    desk.shot("docs")
+    desk.page.goto("/redoc")
+    desk.page.get_by_text("Record a claim with its attribution").first.wait_for()
+    desk.shot("redoc")
+    assert elsewhere == []
+    # ReDoc's bundle hard-codes its maker's logo from a CDN in the menu's footer; the page's policy refuses it
+    # before any request is made (it is not in `elsewhere`), and ReDoc then shows no image. Nothing else may be
+    # refused, and nothing may fail.
+    logo = "https://cdn.redoc.ly/redoc/logo-mini.svg"
+    refused = [problem for problem in desk.problems if logo in problem]
+    assert refused and all("Content Security Policy" in problem for problem in refused)
+    desk.problems = [problem for problem in desk.problems if logo not in problem]

@@ -342,6 +342,54 @@ def test_csv_has_a_header_one_row_a_claim_and_rfc_4180_quoting(api: Api) -> None
     assert quoted["grade"] == "F6"
 
 
+FORMULAS = [
+    '=HYPERLINK("https://evil.example","x")',
+    "+1+cmd|' /C calc'!A0",
+    "-2+3",
+    "@SUM(A1:A2)",
+    "\tTab",
+    "\rReturn",
+]
+
+
+def test_csv_cells_that_a_spreadsheet_would_run_get_a_leading_apostrophe(
+    api: Api, database_url: str, tmp_path: Path
+) -> None:
+    analyst = api.as_("analyst")
+    source = make_source(analyst, name="=Source formula", kind="official")
+    for index, formula in enumerate(FORMULAS):
+        make_claim(
+            analyst,
+            source["id"],
+            statement=formula,
+            quote=formula,
+            tags=[f"@tag{index}"],
+            places=[f"-place{index}"],
+            channel_detail=formula.strip() or "x",
+        )
+    make_claim(analyst, source["id"], statement="A plain statement, = in the middle is fine.", tags=["plain"])
+    api_csv = export(analyst, format="csv").content
+    target = tmp_path / "claims.csv"
+    cli = run(database_url, "export", "--format", "csv", "-o", str(target))
+    assert cli.returncode == 0, cli.stderr
+    for raw in (api_csv, target.read_bytes()):
+        rows = list(csv.reader(io.StringIO(raw.decode(), newline="")))
+        header, body = rows[0], [dict(zip(rows[0], row, strict=True)) for row in rows[1:]]
+        assert header[0] == "id"
+        # No cell of any row starts with a character a spreadsheet treats as a formula.
+        assert not [cell for row in rows for cell in row if cell[:1] in ("=", "+", "-", "@", "\t", "\r")]
+        statements = {row["statement"] for row in body}
+        assert statements == {"'" + formula for formula in FORMULAS} | {"A plain statement, = in the middle is fine."}
+        formula_rows = [row for row in body if row["statement"] != "A plain statement, = in the middle is fine."]
+        assert {row["quote"] for row in formula_rows} == {"'" + formula for formula in FORMULAS}
+        assert all(row["source"] == "'=Source formula" for row in body)
+        assert all(row["tags"].startswith("'@tag") for row in formula_rows)
+        assert all(row["places"].startswith("'-place") for row in formula_rows)
+    # NDJSON, the format that re-imports, keeps the words exactly.
+    lines = [orjson.loads(line) for line in export(analyst, format="ndjson").content.splitlines()]
+    assert {line["statement"] for line in lines} >= set(FORMULAS)
+
+
 def test_export_of_50000_claims_is_streamed_in_many_chunks(api: Api) -> None:
     admin = api.as_("admin")
     body = ndjson([minimal(number, external_id=f"bulk-{number}") for number in range(50_000)])
@@ -481,6 +529,29 @@ def _actual(client: httpx.Client) -> dict[str, dict[str, Any]]:
 def _mirrored(mirror: dict[str, dict[str, Any]]) -> dict[str, dict[str, Any]]:
     keep = ("statement", "places", "tags", "source_id", "status", "version")
     return {claim_id: {key: state[key] for key in keep} for claim_id, state in mirror.items()}
+
+
+def test_claimreview_json_can_be_embedded_in_a_script_block(api: Api) -> None:
+    admin = api.as_("admin")
+    statement = 'He said: </script><script>alert("x")</script> & <!-- more -->'
+    line = minimal(1, source="Azov </script> Regiment", kind="armed_group", status="disputed", external_id="x")
+    line["statement"] = statement
+    assert post_import(admin, ndjson([line])).status_code == 200
+    claim_id = admin.get("/v1/claims").json()["items"][0]["id"]
+    one = admin.get(f"/v1/claims/{claim_id}/claimreview")
+    every = export(admin, format="claimreview")
+    for response in (one, every):
+        assert response.status_code == 200
+        assert response.headers["content-type"] == "application/ld+json"
+        for character in (b"<", b">", b"&"):
+            assert character not in response.content
+        assert b"\\u003c/script\\u003e" in response.content and b"\\u0026" in response.content
+    # The escapes are JSON's own: the document reads back with the words unchanged.
+    assert one.json()["claimReviewed"] == statement
+    assert every.json()[0]["claimReviewed"] == statement
+    assert one.json()["itemReviewed"]["author"]["name"] == "Azov </script> Regiment"
+    page = f'<script type="application/ld+json">{one.text}</script>'
+    assert page.count("</script>") == 1
 
 
 def test_replaying_the_change_feed_mirrors_the_database(api: Api) -> None:

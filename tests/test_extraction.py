@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 import os
+import re
 import statistics
 import subprocess
 import sys
@@ -101,6 +102,43 @@ def test_sentences_drop_datelines_time_stamps_and_roundup_labels_and_flag_headin
     assert stamp.text == "The ministry said it was true."
     assert labelled.label == "Kharkiv region"
     assert labelled.text.startswith("Governor Ihor Savchuk")
+
+
+DATELINES = [
+    "KYIV, May 14 (Reuters) - ",
+    "KYIV, May 14 (Reuters) -- ",
+    "MOSCOW, Nov. 3, 2023 (AP) — ",
+    "KYIV, Ukraine (AP) — ",
+    "NEW YORK, Ukraine (Northwire) - ",
+    "May 14 (UPI) -- ",
+    "ODESA, March 9 – ",
+]
+
+
+@pytest.mark.parametrize("dateline", DATELINES)
+def test_a_dateline_is_never_part_of_a_sentence_or_a_source(dateline: str) -> None:
+    for sentence, source in (
+        ("Ukraine's military said on Saturday that Russian forces had withdrawn from villages north of Kharkiv.", None),
+        ("The General Staff said Russian forces had withdrawn from villages north of Kharkiv.", "General Staff"),
+        ('"We hold the line," military spokesman Oleksandr Shtupun told a briefing on Saturday.', None),
+    ):
+        text = dateline + sentence
+        (first,) = split_sentences(text)
+        assert first.text == sentence
+        assert first.start == len(dateline)
+        directory = directory_of(demo_sources()) if source else None
+        (candidate,) = extract_candidates(text, directory, published_at=date(2022, 5, 14))
+        for part in ("KYIV", "MOSCOW", "ODESA", "NEW YORK", "(", " - ", "May 14", "Nov."):
+            assert part not in candidate.source.name, (dateline, candidate.source.name)
+            assert part not in candidate.statement or part == "(", (dateline, candidate.statement)
+        assert candidate.span[0] >= len(dateline)
+
+
+def test_a_sentence_that_merely_opens_with_capitals_keeps_them() -> None:
+    (sentence,) = split_sentences("NATO - the alliance said on Friday - will meet in Vilnius.")
+    assert sentence.text.startswith("NATO")
+    (sentence,) = split_sentences("KYIV said on Friday that the talks had failed.")
+    assert sentence.text.startswith("KYIV")
 
 
 # Step 2: attribution cues.
@@ -207,6 +245,53 @@ def test_subject_with_organisation_role_and_person() -> None:
     assert (parsed.place_hint, parsed.organisation) == ("Kharkiv", None)
 
 
+WIRE_SOURCES = [
+    {
+        "name": "Ministry of Defence of the Russian Federation",
+        "kind": "government",
+        "aliases": ["Russian Defence Ministry", "Russian Ministry of Defence"],
+    },
+    {"name": "Ministry of Defence of Ukraine", "kind": "government", "aliases": ["Ukrainian Defence Ministry"]},
+]
+
+
+def _pairs(text: str) -> list[tuple[str, str | None, str]]:
+    candidates = extract_candidates(text, directory_of(WIRE_SOURCES), published_at=date(2023, 6, 12))
+    return [(candidate.source.name, candidate.speaker_name, candidate.statement) for candidate in candidates]
+
+
+def test_a_spokesman_speaks_for_the_institution_his_statement_names() -> None:
+    text = (
+        "Russia's Defence Ministry said on Monday its forces had repelled an attack. "
+        "Spokesman Ivan Drozdov said the ministry had destroyed three tanks near Avdiivka. "
+        "Drozdov said the attackers had withdrawn."
+    )
+    ministry = "Ministry of Defence of the Russian Federation"
+    assert _pairs(text) == [
+        (ministry, None, "Its forces had repelled an attack."),
+        (ministry, "Ivan Drozdov", "The ministry had destroyed three tanks near Avdiivka."),
+        (ministry, "Ivan Drozdov", "The attackers had withdrawn."),
+    ]
+    # The ministry named by the statement itself, with nothing before it: the recorded one its words give.
+    (only,) = _pairs("A spokeswoman, Olha Ivanenko, said the Ukrainian Defence Ministry had not been informed.")
+    assert only[:2] == ("Ministry of Defence of Ukraine", "Olha Ivanenko")
+    # Unrecorded and unnamed before: the institution as the text describes it.
+    (unnamed,) = _pairs("Spokesman Petro Hnatiuk said the regional command had no information about casualties.")
+    assert unnamed[:2] == ("regional command", "Petro Hnatiuk")
+
+
+def test_only_a_spokesperson_without_an_organisation_is_read_so() -> None:
+    # About troops, not an institution: the spokeswoman stays her own source, as the text gives no other.
+    (troops,) = _pairs("Spokeswoman Olha Ivanenko said the Russian forces had retreated.")
+    assert troops[:2] == ("Olha Ivanenko", "Olha Ivanenko")
+    # Not a spokesperson: a critic saying the ministry lied does not speak for it.
+    (critic,) = _pairs("Blogger Ivan Petrov said the ministry had lied about its losses.")
+    assert critic[0] != "Ministry of Defence of the Russian Federation"
+    # A spokesman whose subject names his organisation speaks for that one, whatever the statement mentions.
+    (named,) = _pairs("Ukrainian Defence Ministry spokesman Ivan Drozdov said the Russian Defence Ministry had lied.")
+    assert named[:2] == ("Ministry of Defence of Ukraine", "Ivan Drozdov")
+
+
 def test_recorded_person_speaks_for_the_organisation_above_them() -> None:
     resolver = Resolver(directory_of(demo_sources()))
     party = resolver.resolve(parse_subject("Deputy Prime Minister Iryna Vereshchuk"))
@@ -282,6 +367,15 @@ def test_directory_matches_names_tolerantly() -> None:
         ),
         ("spokesman Oleksandr Shtupun said in an update Saturday", "say", None, ("update", "in an update")),
         ("Hrytsai told reporters", "tell", None, ("briefing", "told reporters")),
+        ("Marta Kovalyshyn told a briefing in Odesa", "tell", None, ("briefing", "told a briefing")),
+        ("Ivan Drozdov told a news briefing", "tell", None, ("briefing", "told a news briefing")),
+        (
+            "the spokesman told the ministry's weekly briefing",
+            "tell",
+            None,
+            ("briefing", "told the ministry's weekly briefing"),
+        ),
+        ("she told a press conference in Kyiv", "tell", None, ("briefing", "told a press conference")),
         ("Ostapenko said in a video address", "say", None, ("broadcast", "in a video address")),
         ("the Institute for the Study of War said Friday", "say", "think_tank", ("assessment", None)),
         ("President Volodymyr Zelensky said", "say", None, ("statement", None)),
@@ -492,6 +586,44 @@ def test_labelled_texts_are_original_varied_and_cover_enough_statements() -> Non
             assert text.count(item["statement_excerpt"]) == 1, (path.name, item["statement_excerpt"])
         total += len(labels["expected"])
     assert total - len(json.loads((DATA / "upi-2022-05-14-kharkiv.json").read_text())["expected"]) >= 40
+
+
+WIRE_TEXTS = ["wire-kherson-left-bank", "wire-belgorod-drones"]
+
+
+@pytest.mark.parametrize("name", WIRE_TEXTS)
+def test_wire_copy_finds_every_label_with_its_source_speaker_and_channel(name: str) -> None:
+    """The texts written for datelines, briefings and spokesmen: every label found with its speaker too."""
+    labels = json.loads((DATA / f"{name}.json").read_text())
+    text = (DATA / labels["text"]).read_text()
+    candidates = extract_candidates(
+        text,
+        directory_of(labels["known_sources"]),
+        published_at=date.fromisoformat(labels["published_at"]),
+        outlet=labels["outlet"],
+    )
+    for label in labels["expected"]:
+        start = text.index(label["statement_excerpt"])
+        end = start + len(label["statement_excerpt"])
+        found = [candidate for candidate in candidates if candidate.span[0] < end and start < candidate.span[1]]
+        assert len(found) == 1, label
+        assert (found[0].source.name, found[0].speaker_name) == (label["source"], label["speaker"]), label
+    for candidate in candidates:
+        assert not re.search(r"\(\w+\)\s+[-–—]", text[candidate.span[0] : candidate.span[1]]), candidate
+        if "briefing" in text[candidate.span[0] - 200 : candidate.span[1] + 200] and candidate.channel_detail:
+            assert ("briefing" in candidate.channel_detail) == (candidate.channel == "briefing"), candidate
+
+
+def test_no_candidate_of_any_labelled_text_holds_a_dateline() -> None:
+    dateline = re.compile(r"^[A-Z][A-Z .'-]+,|\((?:UPI|Reuters|AP|Northwire|Eastwire)\)")
+    for path in sorted(DATA.glob("*.json")):
+        labels = json.loads(path.read_text())
+        text = (DATA / labels["text"]).read_text()
+        sources = demo_sources() if labels["known_sources"] == "demo" else labels["known_sources"]
+        published = date.fromisoformat(labels["published_at"])
+        for candidate in extract_candidates(text, directory_of(sources), published_at=published):
+            assert not dateline.search(candidate.source.name), (path.name, candidate.source.name)
+            assert not dateline.search(candidate.statement), (path.name, candidate.statement)
 
 
 def _row(name: str, matched: int, candidates: int, recalled: int, labels: int) -> str:

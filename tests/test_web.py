@@ -6,8 +6,10 @@ Each desk user gets its own TestClient on the `api` fixture's app, so that its s
 
 from __future__ import annotations
 
+import base64
 import hashlib
 import html
+import json
 import re
 from pathlib import Path
 from typing import Any
@@ -23,8 +25,11 @@ STATIC = Path(__file__).parent.parent / "api" / "web" / "static"
 HTMX_SHA256 = "d6fdc75f204e6bdefa99b69bf1e6d4ac69b8a364f77929f45c13476b4000f717"
 
 
-def desk_client(api: Api, base_url: str = "http://testserver") -> TestClient:
-    return TestClient(api.client.app, base_url=base_url, follow_redirects=False)
+def desk_client(api: Api, base_url: str = "http://testserver", **options: Any) -> TestClient:
+    """A browser's view of the desk: its own cookies, and the `Origin` a browser sends with every form POST."""
+    return TestClient(
+        api.client.app, base_url=base_url, follow_redirects=False, headers={"Origin": base_url}, **options
+    )
 
 
 def token_of(client: TestClient, path: str = "/signin") -> str:
@@ -140,6 +145,169 @@ def test_a_revoked_key_signs_the_desk_out(api: Api, database: Any) -> None:
     assert response.headers["location"].startswith("/signin")
 
 
+def _cookie_payload(client: TestClient) -> dict[str, Any]:
+    """What the signed session cookie carries (itsdangerous: base64 JSON, then a timestamp and a signature)."""
+    value = client.cookies["claimdb_desk"]
+    data = value.split(".")[0]
+    return dict(json.loads(base64.urlsafe_b64decode(data + "=" * (-len(data) % 4))))
+
+
+def _copy_of(api: Api, client: TestClient) -> TestClient:
+    """Another browser holding a copy of `client`'s session cookie (a stolen or backed-up cookie)."""
+    thief = desk_client(api)
+    thief.cookies.set("claimdb_desk", client.cookies["claimdb_desk"])
+    return thief
+
+
+def _desk_sessions(database: Any) -> list[Any]:
+    from sqlalchemy import select
+
+    from models import DeskSession
+
+    with database.transaction() as session:
+        return list(session.scalars(select(DeskSession)))
+
+
+def test_the_cookie_holds_a_random_session_id_never_the_key(api: Api, database: Any) -> None:
+    first = desk(api, "analyst")
+    second = desk(api, "analyst")
+    for client in (first, second):
+        payload = _cookie_payload(client)
+        assert set(payload) == {"desk_session", "csrf_token"}
+        assert len(payload["desk_session"]) >= 43  # 256 random bits, URL-safe base64
+        assert api.keys["analyst"] not in client.cookies["claimdb_desk"]
+        assert api.keys["analyst"].split("_", 2)[2] not in json.dumps(payload)
+    assert _cookie_payload(first)["desk_session"] != _cookie_payload(second)["desk_session"]
+    stored = _desk_sessions(database)
+    assert len(stored) == 2
+    # The server keeps only a hash of the id: the table signs nobody in.
+    ids = {_cookie_payload(client)["desk_session"] for client in (first, second)}
+    assert {row.token_hash for row in stored} == {hashlib.sha256(value.encode()).hexdigest() for value in ids}
+
+
+def test_a_copy_of_the_cookie_stops_working_at_sign_out(api: Api, database: Any) -> None:
+    client = desk(api, "analyst")
+    thief = _copy_of(api, client)
+    assert thief.get("/claims").status_code == 200
+    assert client.post("/signout", data={"csrf_token": token_of(client, "/claims")}).status_code == 303
+    assert _desk_sessions(database) == []
+    refused = thief.get("/claims")
+    assert refused.status_code == 303
+    assert refused.headers["location"].startswith("/signin")
+
+
+def test_revoking_a_key_ends_its_sessions_and_no_other(api: Api, database: Any) -> None:
+    from api.services.auth import revoke_key
+
+    analyst = desk(api, "analyst")
+    also_analyst = desk(api, "analyst")
+    reviewer = desk(api, "reviewer")
+    with database.transaction() as session:
+        revoke_key(session, api.keys["analyst"].split("_")[1])
+    assert len(_desk_sessions(database)) == 1
+    for client in (analyst, also_analyst, _copy_of(api, analyst)):
+        assert client.get("/claims").status_code == 303
+    assert reviewer.get("/claims").status_code == 200
+
+
+def test_sessions_expire(api: Api, database: Any) -> None:
+    from datetime import UTC, datetime, timedelta
+
+    from sqlalchemy import update
+
+    from models import DeskSession
+
+    client = desk(api, "viewer")
+    (row,) = _desk_sessions(database)
+    lifetime = row.expires_at - row.created_at
+    assert lifetime == timedelta(seconds=12 * 60 * 60)  # CLAIMDB_SESSION_MAX_AGE_SECONDS' default
+    assert client.get("/claims").status_code == 200
+    with database.transaction() as session:
+        past = datetime.now(UTC) - timedelta(seconds=1)
+        session.execute(update(DeskSession).values(expires_at=past))
+    response = client.get("/claims")
+    assert response.status_code == 303
+    # The expired row goes at the next sign-in, so the table does not grow with abandoned sessions.
+    desk(api, "viewer")
+    assert len(_desk_sessions(database)) == 1
+
+
+def test_session_lifetime_follows_the_setting(settings: Any, keys: dict[str, str], database: Any) -> None:
+    from datetime import timedelta
+
+    from api.app import create_app
+
+    app = create_app(settings.model_copy(update={"session_max_age_seconds": 600}))
+    with TestClient(app, follow_redirects=False, headers={"Origin": "http://testserver"}) as client:
+        token = CSRF.search(client.get("/signin").text)
+        assert token is not None
+        response = client.post("/signin", data={"csrf_token": token.group(1), "api_key": keys["viewer"]})
+        assert response.status_code == 303
+        assert "max-age=600" in response.headers["set-cookie"].lower()
+    (row,) = _desk_sessions(database)
+    assert row.expires_at - row.created_at == timedelta(seconds=600)
+
+
+def test_form_posts_from_another_origin_are_refused(api: Api) -> None:
+    source = make_source(api.as_("analyst"), aliases=["GS"])
+    client = desk(api, "analyst")
+    token = token_of(client, "/claims/new")
+    form = {
+        "csrf_token": token,
+        "statement": "Said.",
+        "source": "GS",
+        "channel": "statement",
+        "stated_at": "2022-05-14",
+    }
+    before = claim_count(api)
+    for headers in (
+        {"Origin": "https://evil.example"},
+        {"Origin": "null"},
+        {"Origin": "http://testserver.evil.example"},
+        {"Origin": "http://testserver:8080"},
+        {"Origin": "", "Referer": "https://evil.example/claims/new"},
+        {"Origin": ""},  # neither header: refused, as OWASP advises
+    ):
+        sent = {name: value for name, value in headers.items() if value}
+        bare = TestClient(api.client.app, follow_redirects=False, headers=sent)
+        bare.cookies.set("claimdb_desk", client.cookies["claimdb_desk"])
+        response = bare.post("/claims/new", data=form)
+        assert response.status_code == 403, headers
+        assert "did not come from claimdb" in response.text
+    assert claim_count(api) == before
+    # A browser that sends only a Referer of the desk's own origin is accepted; so is the public base URL's origin.
+    for headers in ({"Referer": "http://testserver/claims/new"}, {"Origin": "http://127.0.0.1:8000"}):
+        own = TestClient(api.client.app, follow_redirects=False, headers=headers)
+        own.cookies.set("claimdb_desk", client.cookies["claimdb_desk"])
+        assert own.post("/claims/new", data={**form, "idempotency_key": str(headers)}).status_code == 303, headers
+    assert claim_count(api) == before + 2
+    assert source["id"]
+
+
+def test_the_sign_in_form_checks_its_origin_too(api: Api) -> None:
+    client = desk_client(api)
+    token = token_of(client)
+    foreign = TestClient(api.client.app, follow_redirects=False, headers={"Origin": "https://evil.example"})
+    foreign.cookies.set("claimdb_desk", client.cookies["claimdb_desk"])
+    response = foreign.post("/signin", data={"csrf_token": token, "api_key": api.keys["admin"]})
+    assert response.status_code == 403
+    assert "desk_session" not in json.dumps(_cookie_payload(foreign))
+
+
+def test_wrong_keys_on_the_sign_in_page_are_rate_limited_per_address(api: Api) -> None:
+    attacker = desk_client(api, client=("198.51.100.7", 40000))
+    for attempt in range(20):
+        response = sign_in(attacker, f"cdb_{attempt:012x}_wrong")
+        assert response.status_code == 401, attempt
+    limited = sign_in(attacker, api.keys["admin"])
+    assert limited.status_code == 429
+    assert 1 <= int(limited.headers["retry-after"]) <= 60
+    assert "Too many refused API keys" in limited.text
+    assert "desk_session" not in json.dumps(_cookie_payload(attacker))
+    # Another address signs in with a good key as usual.
+    assert sign_in(desk_client(api, client=("198.51.100.8", 40000)), api.keys["admin"]).status_code == 303
+
+
 # ---- CSRF, roles, headers --------------------------------------------------------------------------
 
 
@@ -237,13 +405,16 @@ def test_the_v1_api_is_untouched_by_the_desk_session(api: Api) -> None:
     response = client.get("/v1/sources")
     assert response.status_code == 401  # the cookie is never a credential for the API
     assert "set-cookie" not in response.headers
-    assert "content-security-policy" not in response.headers
+    # The API's own policy (nothing may run or load), not the desk's.
+    assert response.headers["content-security-policy"].startswith("default-src 'none'")
+    assert "script-src" not in response.headers["content-security-policy"]
     authorised = client.get("/v1/sources", headers={"Authorization": f"Bearer {api.keys['viewer']}"})
     assert authorised.status_code == 200
     assert "set-cookie" not in authorised.headers
     docs = api.anonymous().get("/docs")
     assert docs.status_code == 200
-    assert "content-security-policy" not in docs.headers
+    assert "set-cookie" not in docs.headers
+    assert "form-action 'self'" not in docs.headers["content-security-policy"]  # the docs' policy, not the desk's
 
 
 def test_page_routes_stay_out_of_the_openapi_document(api: Api) -> None:

@@ -19,13 +19,14 @@ _DESCRIPTIONS = {
     413: "The request body is larger than allowed.",
     422: "The input is malformed or names nothing that exists.",
     428: "If-Match is required.",
+    429: "Too many refused API keys from this address: wait for the time `Retry-After` gives (seconds).",
     503: "The database is unreachable or not migrated.",
 }
 
 
 def problems(*codes: int) -> dict[int | str, dict[str, Any]]:
-    """OpenAPI `responses=` entries for these problem status codes (401 and 422 are always possible)."""
-    documented = sorted({401, 422, *codes})
+    """OpenAPI `responses=` entries for these problem status codes (401, 422 and 429 are always possible)."""
+    documented = sorted({401, 422, 429, *codes})
     return {
         code: {"model": Problem, "description": _DESCRIPTIONS[code], "content": {PROBLEM_MEDIA_TYPE: {}}}
         for code in documented

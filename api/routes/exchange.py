@@ -7,7 +7,7 @@ from collections.abc import Iterator
 from dataclasses import asdict
 from typing import Annotated, Any
 
-from fastapi import APIRouter, Depends, Request
+from fastapi import APIRouter, Depends, Request, Response
 from fastapi.concurrency import run_in_threadpool
 from fastapi.responses import JSONResponse, StreamingResponse
 
@@ -92,7 +92,11 @@ def export_claims(
     response_class=JSONResponse,
     responses={**problems(404), 200: {"content": {"application/ld+json": {}}}},
 )
-def claim_review(claim_id: uuid.UUID, session: SessionDep, settings: SettingsDep, _actor: PrincipalDep) -> JSONResponse:
-    """The claim's schema.org ClaimReview (JSON-LD); 404 until it has a reviewed status or is retracted."""
+def claim_review(claim_id: uuid.UUID, session: SessionDep, settings: SettingsDep, _actor: PrincipalDep) -> Response:
+    """The claim's schema.org ClaimReview (JSON-LD); 404 until it has a reviewed status or is retracted.
+
+    `<`, `>` and `&` are written as `\\u003c`, `\\u003e` and `\\u0026`, so the answer can be pasted into a
+    `<script type="application/ld+json">` block as it is.
+    """
     review = exchange.claim_review(session, claim_id, _publisher(settings))
-    return JSONResponse(review, media_type="application/ld+json")
+    return Response(exchange.embeddable_json(review), media_type="application/ld+json")

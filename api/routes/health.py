@@ -16,7 +16,11 @@ from api.routes.common import problems
 router = APIRouter(tags=["health"])
 
 
-@router.get("/health", responses={503: problems(503)[503]})
+# No key is needed here, so no 401 or 429; a header with control characters is still a 422 (api/deps.py).
+_HEALTH_PROBLEMS: dict[int | str, dict[str, Any]] = {code: problems(503)[code] for code in (422, 503)}
+
+
+@router.get("/health", responses=_HEALTH_PROBLEMS)
 def health(request: Request) -> Any:
     """Ready when the database answers and its schema is at the latest migration."""
     database: Database = request.app.state.database
@@ -35,7 +39,7 @@ def health(request: Request) -> Any:
     return JSONResponse({"status": "ok", "database": database.dialect, "migration": revision})
 
 
-@router.get("/health/live")
+@router.get("/health/live", responses={422: _HEALTH_PROBLEMS[422]})
 def live() -> dict[str, str]:
     """The process answers; the database is not consulted (also the load benchmark's baseline)."""
     return {"status": "ok"}

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 import unicodedata
 import uuid
 from datetime import UTC, datetime
@@ -13,18 +14,46 @@ ItemT = TypeVar("ItemT")
 
 # Line breaks and tabs belong in prose; every other control character (NUL above all) is refused.
 _ALLOWED_CONTROLS = {"\n", "\r", "\t"}
+# Unicode's control characters (category Cc: U+0000-U+001F and U+007F-U+009F) but tab and line breaks, and
+# the surrogate code points, which only a lone surrogate can bring into a Python string.
+_UNPRINTABLE = re.compile("[\x00-\x08\x0b\x0c\x0e-\x1f\x7f-\x9f\ud800-\udfff]")
+_ASCII_DIGITS = re.compile(r"[0-9]+")
+
+
+def text_problem(value: str) -> str | None:
+    """What is wrong with a text's characters (a control character, a lone surrogate), or None.
+
+    The one rule for every text claimdb reads: JSON bodies (through `clean_text`), and query parameters,
+    headers and form fields (through `api.deps.check_request_text`).
+    """
+    found = _UNPRINTABLE.search(value)
+    if found is None:
+        return None
+    character = found.group()
+    if "\ud800" <= character <= "\udfff":
+        return "must not contain lone surrogate code points"
+    return f"must not contain control characters (found U+{ord(character):04X})"
 
 
 def clean_text(value: str) -> str:
     """NFC-normalise, and refuse control characters and lone surrogates with a clear message."""
-    for character in value:
-        if "\ud800" <= character <= "\udfff":
-            raise ValueError("must not contain lone surrogate code points")
-        if unicodedata.category(character) == "Cc" and character not in _ALLOWED_CONTROLS:
-            raise ValueError(f"must not contain control characters (found U+{ord(character):04X})")
+    problem = text_problem(value)
+    if problem is not None:
+        raise ValueError(problem)
     if not value.strip():
         raise ValueError("must not be blank")
     return unicodedata.normalize("NFC", value)
+
+
+def ascii_integer(text: str, max_digits: int = 18) -> int | None:
+    """A non-negative integer written in ASCII digits only, or None.
+
+    `str.isdigit` also accepts "²" and "١", which `int` then refuses or reads; a count or a version is only
+    ever written 0-9 here. At most `max_digits` digits, so the value always fits a 64-bit column.
+    """
+    if len(text) > max_digits or _ASCII_DIGITS.fullmatch(text) is None:
+        return None
+    return int(text)
 
 
 def clean_line(value: str) -> str:

@@ -5,12 +5,24 @@ from __future__ import annotations
 import uuid
 from datetime import datetime
 
-from pydantic import BaseModel, Field
+from pydantic import BaseModel, ConfigDict, Field
 
 from api.schemas.common import InputModel, Ref, Sha256, ShortText, Url, UtcDatetime
 
 
 class DocumentIn(InputModel):
+    model_config = ConfigDict(
+        json_schema_extra={
+            "examples": [
+                {
+                    "title": "Ukraine says Russia likely decided to withdraw fully from around Kharkiv",
+                    "url": "https://upi.example/2022/05/14/kharkiv",
+                    "published_at": "2022-05-14T12:00:00Z",
+                }
+            ]
+        }
+    )
+
     outlet_id: uuid.UUID | None = Field(default=None, description="The source (usually media) that published it.")
     title: ShortText
     url: Url | None = None

@@ -6,7 +6,7 @@ import uuid
 from datetime import date, datetime
 from typing import Annotated
 
-from pydantic import AfterValidator, BaseModel, Field, StringConstraints
+from pydantic import AfterValidator, BaseModel, ConfigDict, Field, StringConstraints
 
 from api.schemas.common import InputModel, Name, Url, clean_text
 from models.vocabulary import Channel, Precision
@@ -26,6 +26,19 @@ ArticleText = Annotated[str, StringConstraints(min_length=1, max_length=MAX_TEXT
 
 class ExtractIn(InputModel):
     """A report's text to read for claims, and what resolves its relative dates."""
+
+    model_config = ConfigDict(
+        json_schema_extra={
+            "examples": [
+                {
+                    "text": "KYIV, May 14 (UPI) -- The Azov Regiment said in a Telegram post that the situation at "
+                    'the Azovstal plant was "extremely critical".',
+                    "published_at": "2022-05-14",
+                    "outlet": "United Press International",
+                }
+            ]
+        }
+    )
 
     text: ArticleText = Field(description=f"The report's text, up to {MAX_TEXT_LENGTH:,} characters.")
     published_at: date | datetime | None = Field(

@@ -5,13 +5,27 @@ from __future__ import annotations
 import uuid
 from datetime import datetime
 
-from pydantic import BaseModel, Field, field_validator
+from pydantic import BaseModel, ConfigDict, Field, field_validator
 
 from api.schemas.common import InputModel, Name, Ref, ShortText, Url, distinct_case_insensitively
 from models.vocabulary import Reliability, SourceKind, Status
 
 
 class SourceIn(InputModel):
+    # Shown in /docs, and sent by schemathesis' examples phase (tests/test_fuzz.py).
+    model_config = ConfigDict(
+        json_schema_extra={
+            "examples": [
+                {
+                    "name": "Kharkiv Regional Military Administration",
+                    "kind": "official",
+                    "affiliation": "UA",
+                    "aliases": ["Kharkiv RMA"],
+                }
+            ]
+        }
+    )
+
     name: Name
     kind: SourceKind
     affiliation: ShortText | None = Field(default=None, max_length=100)

@@ -13,12 +13,12 @@ import uuid
 from collections.abc import Iterable
 from dataclasses import dataclass
 
-from sqlalchemy import Connection, bindparam, select, update
+from sqlalchemy import Connection, bindparam, delete, select, update
 from sqlalchemy.orm import Session
 
 from api.errors import Forbidden, InvalidInput, NotFound, Unauthorized
 from api.services import ledger
-from models import Actor, ApiKey
+from models import Actor, ApiKey, DeskSession
 from models.vocabulary import ROLE_RANK, Role
 
 KEY_SCHEME = "cdb"
@@ -103,7 +103,10 @@ def create_key(session: Session, name: str, role: Role) -> tuple[Actor, ApiKey, 
 
 
 def revoke_key(session: Session, prefix: str) -> ApiKey:
-    """Revoke a key by its prefix (the part after `cdb_`); revoking twice is a no-op."""
+    """Revoke a key by its prefix (the part after `cdb_`); revoking twice is a no-op.
+
+    The desk sessions signed in with the key end with it (api/services/desk_sessions.py).
+    """
     prefix = prefix.removeprefix(f"{KEY_SCHEME}_").split("_")[0]
     now = ledger.clock(session)
     key = session.scalar(select(ApiKey).where(ApiKey.prefix == prefix))
@@ -111,6 +114,7 @@ def revoke_key(session: Session, prefix: str) -> ApiKey:
         raise NotFound(f"No API key has the prefix {prefix!r}.")
     if key.revoked_at is None:
         session.execute(update(ApiKey).where(ApiKey.id == key.id).values(revoked_at=now))
+        session.execute(delete(DeskSession).where(DeskSession.api_key_id == key.id))
         ledger.append(
             session,
             "key.revoked",

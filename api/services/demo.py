@@ -16,8 +16,8 @@ from api.schemas.claims import ClaimIn, EvidenceIn
 from api.schemas.documents import DocumentIn
 from api.schemas.sources import SourceIn
 from api.services import claims, documents, sources, workflow
-from api.services.auth import Principal, create_key
-from models import Actor, Claim
+from api.services.auth import Principal, create_key, revoke_key
+from models import Actor, ApiKey, Claim
 from models.vocabulary import Channel, EvidenceKind, Precision, Role, Stance, Status
 
 DEMO_ACTORS = {
@@ -216,6 +216,23 @@ CLAIMS = [
         tags=("evacuation", "negotiations"),
     ),
 ]
+
+
+def revoke_demo_keys(session: Session) -> int:
+    """Revoke every live key of the demo actors (each `claimdb demo` issues new ones); how many were revoked.
+
+    Their secrets were printed once and never stored, so they cannot be shown again: revoking them is what
+    keeps `make run`, run day after day, from leaving four more live keys behind each time.
+    """
+    prefixes = session.scalars(
+        select(ApiKey.prefix)
+        .join(Actor, Actor.id == ApiKey.actor_id)
+        .where(Actor.name.in_(DEMO_ACTORS.values()), ApiKey.revoked_at.is_(None))
+        .order_by(ApiKey.created_at, ApiKey.prefix)
+    ).all()
+    for prefix in prefixes:
+        revoke_key(session, prefix)
+    return len(prefixes)
 
 
 def issue_demo_keys(session: Session) -> list[tuple[Role, str, str]]:

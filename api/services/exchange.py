@@ -173,6 +173,10 @@ def _parse(raw: _RawLine) -> tuple[ClaimLine | None, str]:
     if raw.text is None:
         return None, f"the line is longer than {MAX_LINE_BYTES:,} bytes"
     try:
+        raw.text.decode("utf-8")
+    except UnicodeDecodeError as error:
+        return None, f"not UTF-8 (byte {error.start + 1} of the line)"
+    try:
         data = orjson.loads(raw.text)
     except orjson.JSONDecodeError as error:
         if not raw.complete or "unexpected end" in str(error).lower():
@@ -1028,7 +1032,7 @@ def export_chunks(
         elif items:
             judged = judged_statements(session, items)
             reviews = b",\n".join(
-                orjson.dumps(_claim_review(item, details, publisher, judged[item["id"]])) for item in items
+                embeddable_json(_claim_review(item, details, publisher, judged[item["id"]])) for item in items
             )
             yield (b"\n" if first else b",\n") + reviews
             first = False
@@ -1038,12 +1042,40 @@ def export_chunks(
         yield b"\n]\n"
 
 
+# A spreadsheet reads a cell starting with one of these as a formula (`=HYPERLINK(...)`, `@SUM(...)`, `+cmd|...`),
+# tab and carriage return included: a statement quoting such text would run when the CSV is opened.
+FORMULA_PREFIXES = ("=", "+", "-", "@", "\t", "\r")
+
+
+def spreadsheet_safe(value: Any) -> Any:
+    """A text cell as a spreadsheet shows it without evaluating it: a leading apostrophe (OWASP's advice)."""
+    if isinstance(value, str) and value.startswith(FORMULA_PREFIXES):
+        return "'" + value
+    return value
+
+
 def _csv_chunk(rows: list[list[Any]]) -> bytes:
     # The csv module's default dialect is RFC 4180's: CRLF line ends, fields with quotes, commas or line
-    # breaks quoted, quotes doubled.
+    # breaks quoted, quotes doubled. Every text cell is neutralised as a spreadsheet formula first.
     buffer = io.StringIO()
-    csv.writer(buffer, lineterminator="\r\n").writerows(rows)
+    csv.writer(buffer, lineterminator="\r\n").writerows([spreadsheet_safe(cell) for cell in row] for row in rows)
     return buffer.getvalue().encode()
+
+
+# Outside a JSON string these characters never occur, so escaping them byte for byte keeps the JSON equal.
+_SCRIPT_UNSAFE = ((b"<", b"\\u003c"), (b">", b"\\u003e"), (b"&", b"\\u0026"))
+
+
+def embeddable_json(value: Any) -> bytes:
+    """JSON with `<`, `>` and `&` escaped, so it can sit in an HTML `<script type="application/ld+json">` block.
+
+    A statement holding `</script>` (or `<!--`) would otherwise end the block and let the rest of it be read
+    as HTML: ClaimReview JSON-LD is made to be embedded in a publisher's pages.
+    """
+    encoded = orjson.dumps(value)
+    for character, escaped in _SCRIPT_UNSAFE:
+        encoded = encoded.replace(character, escaped)
+    return encoded
 
 
 def claim_review(session: Session, claim_id: uuid.UUID, publisher: Publisher) -> dict[str, Any]:

@@ -14,6 +14,7 @@ from typing import Any
 from pydantic import ValidationError
 
 from api.errors import DomainError, InvalidInput
+from api.schemas.common import ascii_integer
 from api.web.session import PageForm
 
 # Names of API fields as the forms call them (the form picks a source by name, the API wants its id).
@@ -93,7 +94,7 @@ def utc_time(value: str | None) -> str | None:
 def version_of(form: PageForm) -> int | None:
     """The version the form was rendered at (its If-Match); None when missing or not a number."""
     value = form.get("version")
-    return int(value) if value is not None and value.isdigit() else None
+    return ascii_integer(value) if value is not None else None
 
 
 def present(payload: dict[str, Any]) -> dict[str, Any]:

@@ -2,7 +2,9 @@
 
 The API authenticates every request by its `Authorization` header and never reads a cookie; a cookie
 there would only open it to cross-site request forgery. So the session middleware runs for page paths
-alone, and the Content-Security-Policy (which would break the inline script of `/docs`) goes on pages only.
+alone. The cookie holds the server-side session's random id and the CSRF token (`api/web/session.py`).
+The pages' own Content-Security-Policy, `Referrer-Policy` and `Cache-Control` are set here; what every
+response gets besides (the API's stricter policy, HSTS over HTTPS) is `api/security_headers.py`'s.
 """
 
 from __future__ import annotations

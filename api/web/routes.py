@@ -21,12 +21,13 @@ from fastapi.routing import APIRoute
 from pydantic import ValidationError
 from sqlalchemy.orm import Session
 
-from api.deps import SessionDep, SettingsDep
-from api.errors import DomainError, InvalidInput, NotFound, PreconditionFailed, Unauthorized
+from api.deps import SessionDep, SettingsDep, authenticate_counted
+from api.errors import DomainError, InvalidInput, NotFound, PreconditionFailed, TooManyRequests, Unauthorized
 from api.schemas.claims import ClaimIn, EvidenceIn, LinkIn, StatusChangeIn
+from api.schemas.common import ascii_integer
 from api.schemas.documents import DocumentIn
 from api.services import claims, documents, parties, sources, workflow
-from api.services.auth import Principal, authenticate, require_role
+from api.services.auth import Principal, require_role
 from api.services.pagination import MAX_LIMIT
 from api.web import views
 from api.web.forms import FormErrors, present, split_lines, split_list, utc_time, values_of, version_of
@@ -187,23 +188,28 @@ def sign_in_page(request: Request, next: str | None = None) -> Response:
 
 
 @router.post("/signin")
-def sign_in_submit(request: Request, session: SessionDep, form: FormDep) -> Response:
-    """Check the pasted key and keep it in the session cookie, never in a URL or a page."""
+def sign_in_submit(request: Request, session: SessionDep, settings: SettingsDep, form: FormDep) -> Response:
+    """Check the pasted key and start a session on the server; the cookie holds the session's random id only."""
     api_key = form.get("api_key")
     target = _safe_next(form.get("next"))
     try:
-        principal = authenticate(session, api_key)
+        # Refused keys count against the address as on the API: past the limit, a 429 with Retry-After.
+        principal = authenticate_counted(request, session, api_key)
     except Unauthorized as error:
         return render(request, "signin.html", {"next": target, "error": error.detail}, 401)
-    sign_in(request, api_key or "")
+    except TooManyRequests as error:
+        page = render(request, "signin.html", {"next": target, "error": error.detail}, 429)
+        page.headers.update(error.headers)
+        return page
+    sign_in(request, session, api_key or "", settings.session_max_age_seconds)
     request.state.principal = principal
     return RedirectResponse(target, status_code=303)
 
 
 @router.post("/signout")
-def sign_out_submit(request: Request, _form: FormDep) -> Response:
-    """Forget the key: the session cookie is cleared."""
-    sign_out(request)
+def sign_out_submit(request: Request, session: SessionDep, _form: FormDep) -> Response:
+    """End the session: deleted on the server, so no copy of the cookie works again; the cookie is cleared."""
+    sign_out(request, session)
     return RedirectResponse("/signin", status_code=303)
 
 
@@ -229,8 +235,7 @@ def _claim_query(request: Request, errors: FormErrors) -> claims.ClaimQuery | No
     sort = params.get("sort") or "-stated_at"
     if sort not in CLAIM_SORTS:
         errors.add("sort", f"{sort!r} is not a sort order.")
-    limit_text = params.get("limit") or str(LIST_LIMIT)
-    limit = int(limit_text) if limit_text.isdigit() else 0
+    limit = ascii_integer(params.get("limit") or str(LIST_LIMIT)) or 0
     if not 1 <= limit <= MAX_LIMIT:
         errors.add("limit", f"limit must be between 1 and {MAX_LIMIT}.")
     times = {}

@@ -28,17 +28,20 @@ _RULES: list[tuple[str, re.Pattern[str]]] = [
         "interview",
         # "told <outlet or audience other than reporters>", "in an interview with ...", "in comments to ..."
         re.compile(
-            r"told\s+(?!reporters|journalists|a briefing|a news conference|a press conference)[^,;]+"
+            r"told\s+(?!reporters|journalists)(?!(?:a|an|the|its|his|her|their)\s+(?:[\w'’-]+\s+){0,2}?"
+            r"(?:briefing|news conference|press conference)\b)[^,;]+"
             r"|(?:in|during)\s+an\s+interview(?:\s+with\s+[^,;]+)?|in\s+comments\s+to\s+[^,;]+"
         ),
     ),
     (
         "briefing",
-        # "at a news conference", "during the daily briefing", "told reporters in Moscow"
+        # "at a news conference", "during the daily briefing", "told reporters in Moscow", "told a briefing"
         re.compile(
             r"(?:at|during|in)\s+an?\s+(?:daily\s+|regular\s+)?(?:news|press)\s+(?:conference|briefing)"
             r"|(?:at|during|in)\s+(?:a|an|the|its|his|her|their)\s+(?:\w+\s+)?briefing"
             r"|told\s+(?:reporters|journalists)(?:\s+in\s+[A-Z]\w+)?"
+            r"|told\s+(?:a|an|the|its|his|her|their)\s+(?:[\w'’-]+\s+){0,2}?"
+            r"(?:briefing|news conference|press conference)"
         ),
     ),
     (

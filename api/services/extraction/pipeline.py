@@ -153,6 +153,9 @@ def _frame_said(run: _Run, sentence: Sentence, index: int, frame: Frame, earlier
     party = run.resolver.resolve(parsed, context)
     if party is None:
         return None
+    if frame.statements:
+        start, end, _lemma = frame.statements[0]
+        party = run.resolver.speaking_for(party, sentence.text[start:end], context)
     relays: list[Ref] = []
     if frame.nested_in is not None and frame.nested_in < len(earlier):
         outer = earlier[frame.nested_in]

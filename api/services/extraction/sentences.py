@@ -56,13 +56,19 @@ ABBREVIATIONS = {
     "est",
 }
 
-# A wire dateline that opens a report: "KYIV, March 9 -- " or "May 14 (UPI) -- ".
+# A wire dateline that opens a report: "KYIV, March 9 -- ", "May 14 (UPI) -- ", "KYIV, May 14 (Reuters) - ",
+# "MOSCOW, Nov. 3, 2023 (AP) — ", "KYIV, Ukraine (AP) — ". Never part of a sentence, so never of a source's name.
 _DATELINE = re.compile(
-    r"^(?:[A-Z][A-Z .'-]+,\s+)?"  # optional place in capitals: "KYIV, "
-    r"[A-Z][a-z]{2,8}\.?\s+\d{1,2}"  # month and day: "March 9"
+    r"^(?:"
+    r"(?:[A-Z][A-Z .'-]+,\s+)?"  # optional place in capitals: "KYIV, "
+    r"[A-Z][a-z]{2,8}\.?\s+\d{1,2}"  # month and day: "March 9", "Nov. 3"
     r"(?:,\s+\d{4})?"  # optional year
-    r"(?:\s+\([^)]{1,40}\))?"  # optional outlet: "(UPI)"
-    r"\s+(?:--|—|–)\s+"  # the dash that ends the dateline
+    r"(?:\s*\([^)]{1,40}\))?"  # optional outlet: "(UPI)", "(Reuters)"
+    r"|[A-Z][A-Z.'-]+(?:\s+[A-Z][A-Z.'-]+)*"  # or a place in capitals ...
+    r"(?:,\s+[A-Z][a-z]+(?:\s+[A-Z][a-z]+)*)?"  # ... its country: "KYIV, Ukraine"
+    r"\s*\([^)]{1,40}\)"  # ... and the outlet, which tells it from a sentence: "(AP)"
+    r")"
+    r"\s+(?:--|—|–|-)\s+"  # the dash that ends the dateline: two hyphens, a dash, or Reuters' single hyphen
 )
 # A roundup's label before a colon: "Kharkiv region: Governor X wrote ...".
 _LEAD_LABEL = re.compile(r"^([A-Z][\w'’.-]*(?:\s+[\w'’.-]+){0,3}):\s+(?=[A-Z\"“])")

@@ -100,6 +100,34 @@ ORGANISATION_WORDS = {
     "tass",
     "reuters",
 }
+# Roles that speak for an organisation rather than for themselves.
+_SPOKES_ROLES = {"spokesman", "spokeswoman", "spokesperson", "representative", "secretary"}
+# "the ministry", "the Defence Ministry's", "the regional command" opening a statement: up to four words after
+# "the", the last an institution's head. Forces and troops are not among them: a statement is often about them.
+_NAMED_ORGANISATION = re.compile(r"(?:that\s+)?the\s+((?:[\w'’-]+\s+){0,3}[\w'’-]+)", re.IGNORECASE)
+_INSTITUTION_HEADS = {
+    "ministry",
+    "command",
+    "staff",
+    "government",
+    "administration",
+    "office",
+    "agency",
+    "service",
+    "department",
+    "directorate",
+    "council",
+    "committee",
+    "kremlin",
+    "army",
+    "navy",
+    "guard",
+    "brigade",
+    "regiment",
+    "mission",
+    "police",
+    "military",
+}
 # Plural or collective heads that "they" can refer back to.
 _PLURAL_HINTS = ("officials", "analysts", "authorities", "forces", "troops", "sources", "experts", "monitors")
 _ARTICLES = {"the", "a", "an", "another"}
@@ -519,6 +547,29 @@ class Resolver:
         speaker = Speaker(name, role, person_id)
         source = organisation or Ref(name, person_id)
         return self._party(source, speaker)
+
+    def speaking_for(self, party: Party, statement: str, context: str = "") -> Party:
+        """ "Spokesman Igor Konashenkov said the ministry had ...": a spokesperson whose subject names no
+        organisation speaks for the one their statement names, "the ministry" being the ministry the article
+        is about; they stay the speaker. Anyone else, or a statement naming no organisation, is unchanged."""
+        speaker = party.speaker
+        if speaker is None or speaker.role is None or not _SPOKES_ROLES & set(speaker.role.split()):
+            return party
+        if party.source.name != speaker.name:
+            return party  # the subject, the database or the article already gave their organisation
+        found = _NAMED_ORGANISATION.match(statement)
+        if found is None:
+            return party
+        words = found.group(1).split()
+        heads = [index for index, word in enumerate(words) if _possessive(word).lower() in _INSTITUTION_HEADS]
+        head = heads[0] if heads else None
+        if head is None:
+            return party
+        described = _possessive(" ".join(words[: head + 1]))
+        # "The ministry" is definite: the one the article has been about, else whichever the name gives.
+        recent = self._recent([_possessive(word).lower() for word in described.split()], context)
+        organisation = recent.source if recent is not None else self._organisation(described, context)
+        return self._party(organisation, speaker, described)
 
     def _is_surname_of_known(self, word: str) -> bool:
         """Whether a word is the surname of exactly one recorded person."""
