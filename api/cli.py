@@ -229,7 +229,7 @@ def cmd_import(args: argparse.Namespace) -> int:
 
     from api.errors import InvalidInput
     from api.progress import ProgressReporter
-    from api.services import exchange
+    from api.services import importing
 
     if args.file != "-" and not os.path.isfile(args.file):
         raise UserError(f"{args.file}: no such file" if not os.path.exists(args.file) else f"{args.file}: not a file")
@@ -243,7 +243,7 @@ def cmd_import(args: argparse.Namespace) -> int:
             progress = ProgressReporter(os.fstat(stream.fileno()).st_size, sys.stderr)
             try:
                 with database.transaction() as session:
-                    summary = exchange.import_claims(session, None, stream, progress)
+                    summary = importing.import_claims(session, None, stream, progress)
             except InvalidInput as error:
                 progress.close()
                 print(f"claimdb: {error.detail}", file=sys.stderr)
@@ -263,30 +263,30 @@ def cmd_import(args: argparse.Namespace) -> int:
 def cmd_export(args: argparse.Namespace) -> int:
     import contextlib
 
-    from api.services import claims, exchange
+    from api.services import claims, exporting, times
 
     settings = get_settings()
     query = claims.ClaimQuery(
         sources=args.source,
         include_children=args.include_children,
         statuses=[Status(value) for value in args.status],
-        stated_from=claims.parse_time_bound(args.stated_from, "--stated-from"),
-        stated_to=claims.parse_time_bound(args.stated_to, "--stated-to", end_of_day=True),
+        stated_from=times.parse_time_bound(args.stated_from, "--stated-from"),
+        stated_to=times.parse_time_bound(args.stated_to, "--stated-to", end_of_day=True),
     )
     if args.output and not Path(args.output).parent.is_dir():
         raise UserError(f"the folder {Path(args.output).parent} does not exist; create it or choose another path")
-    publisher = exchange.Publisher(settings.publisher_name, settings.public_base_url)
+    publisher = exporting.Publisher(settings.publisher_name, settings.public_base_url)
     database = _database()
     try:
         with database.transaction(write=False) as session:
-            exchange.check_export(session, query, settings.secret_key)
+            exporting.check_export(session, query, settings.secret_key)
         # A session of its own: the export reads every page from one snapshot, set before its first query.
         with (
             database.transaction(write=False) as session,
             open(args.output, "wb") if args.output else contextlib.nullcontext(sys.stdout.buffer) as out,
         ):
-            for chunk in exchange.export_chunks(
-                session, query, exchange.ExportFormat(args.format), publisher, settings.secret_key
+            for chunk in exporting.export_chunks(
+                session, query, exporting.ExportFormat(args.format), publisher, settings.secret_key
             ):
                 out.write(chunk)
             out.flush()

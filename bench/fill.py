@@ -55,7 +55,7 @@ from api.database import normalise_url  # noqa: E402
 from api.migrate import upgrade  # noqa: E402
 from api.services import merkle  # noqa: E402
 from api.services.ledger import GENESIS_HASH, canonical_bytes  # noqa: E402
-from api.services.sources import name_key  # noqa: E402
+from api.services.names import name_key  # noqa: E402
 from api.services.verdicts import assertion_sha256  # noqa: E402
 from models import (  # noqa: E402
     Actor,

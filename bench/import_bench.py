@@ -5,7 +5,7 @@
 
 1. Generates N claim lines as an export writes them (source by name with its kind, channel, stated_at and its
    precision, places, status, external_id; a quote on every third), from a fixed seed, into a file.
-2. Imports the file into a fresh migrated SQLite database with `api.services.exchange.import_claims`, the code
+2. Imports the file into a fresh migrated SQLite database with `api.services.importing.import_claims`, the code
    behind `claimdb import` and `POST /v1/import` (both passes: check, then write), timed to the commit.
 3. Reads back the rows the import wrote to `claims`, `claim_places` and `events`, and inserts them into a second
    fresh migrated database with plain `sqlite3`: one `executemany` per table in one transaction, with the app's
@@ -29,7 +29,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
 from api.database import Database
 from api.migrate import upgrade
-from api.services import exchange
+from api.services import importing
 
 SOURCES = [(f"Source {number}", kind) for number, kind in enumerate(["military", "government", "media", "ngo"] * 10)]
 PLACES = ["Kharkiv", "Izium", "Mariupol", "Kherson", "Odesa", "Mykolaiv", "Bakhmut", "Avdiivka", "Zaporizhzhia"]
@@ -67,7 +67,7 @@ def time_import(url: str, source: Path) -> float:
     database = Database(url)
     started = time.perf_counter()
     with database.transaction() as session, source.open("rb") as stream:
-        summary = exchange.import_claims(session, None, stream)
+        summary = importing.import_claims(session, None, stream)
     elapsed = time.perf_counter() - started
     database.dispose()
     print(f"import:   {summary.created:,} claims in {elapsed:.2f} s")

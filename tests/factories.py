@@ -76,3 +76,18 @@ def events_of(client: httpx.Client, claim_id: str, event_type: str | None = None
     response = client.get("/v1/audit", params=params)
     assert response.status_code == 200, response.text
     return list(response.json()["items"])
+
+
+def history_of(client: httpx.Client, claim_id: str) -> list[dict[str, Any]]:
+    """Every event of the claim's history, oldest first, read page by page."""
+    events: list[dict[str, Any]] = []
+    cursor = None
+    while True:
+        params: dict[str, Any] = {"limit": 500, **({"cursor": cursor} if cursor else {})}
+        response = client.get(f"/v1/claims/{claim_id}/history", params=params)
+        assert response.status_code == 200, response.text
+        page = response.json()
+        events.extend(page["items"])
+        cursor = page["next_cursor"]
+        if cursor is None:
+            return events

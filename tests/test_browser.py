@@ -28,6 +28,7 @@ from api.database import Database
 from api.services import demo
 from api.services.auth import create_key
 from tests.conftest import ACTORS
+from tests.factories import history_of
 from tests.server import ServerProcess
 
 CHROMIUM = Path("/usr/bin/chromium")
@@ -313,7 +314,7 @@ def test_a_viewer_is_refused(open_desk: Callable[..., Desk], desk_server: Server
     assert desk.page.locator("form[method=post]").count() == 1  # sign-out only
     assert desk.page.get_by_role("link", name="Post a claim").count() == 0
     with api(desk_server) as client:
-        before = client.get(f"/v1/claims/{claim_id}/history").json()
+        before = history_of(client, claim_id)
     # A forged form, posted from the viewer's own session with its own valid CSRF token.
     desk.page.evaluate(
         """(claimId) => {
@@ -341,7 +342,7 @@ def test_a_viewer_is_refused(open_desk: Callable[..., Desk], desk_server: Server
     desk.page.goto("/claims/new")
     assert desk.page.locator("h1").inner_text() == "Forbidden"
     with api(desk_server) as client:
-        assert client.get(f"/v1/claims/{claim_id}/history").json() == before
+        assert history_of(client, claim_id) == before
 
 
 def test_pages_read_without_javascript(open_desk: Callable[..., Desk]) -> None:

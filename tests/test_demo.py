@@ -9,6 +9,7 @@ import pytest
 from api.database import Database
 from api.services import demo
 from tests.conftest import Api
+from tests.factories import history_of
 
 
 @pytest.fixture
@@ -70,7 +71,7 @@ def test_demo_review_is_in_the_ledger(demo_api: Api) -> None:
     corroborated = client.get("/v1/claims", params={"status": "corroborated"}).json()["items"]
     assert len(corroborated) == 1
     assert corroborated[0]["credibility"] == 2
-    history = client.get(f"/v1/claims/{corroborated[0]['id']}/history").json()
+    history = history_of(client, corroborated[0]["id"])
     assert [event["type"] for event in history] == [
         "claim.created",
         "evidence.added",

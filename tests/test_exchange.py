@@ -21,7 +21,7 @@ from api.services.auth import create_key
 from api.settings import Settings
 from models.vocabulary import Role
 from tests.conftest import Api, cloned_template
-from tests.factories import amend, make_claim, make_document, make_source, move
+from tests.factories import amend, history_of, make_claim, make_document, make_source, move
 from tests.test_cli import run
 
 STATED = "2022-05-14T09:00:00+00:00"
@@ -133,7 +133,7 @@ def test_imported_status_is_recorded_by_one_imported_event_naming_the_admin(api:
     assert claim["credibility"] == 1
     assert claim["status_changed_at"] == "2022-06-01T10:00:00Z"
     assert claim["created_by"] is None
-    history = admin.get(f"/v1/claims/{claim['id']}/history").json()
+    history = history_of(admin, claim["id"])
     assert [event["type"] for event in history] == ["claim.imported"]
     event = history[0]
     assert event["actor"]["name"] == "admin"

@@ -26,7 +26,7 @@ from api.services.extraction.places import find_places
 from api.services.extraction.sentences import split_sentences
 from api.services.extraction.speakers import Resolver, parse_subject
 from api.services.extraction.statements import is_hedged, neutral_statement, quotation
-from api.services.sources import name_key
+from api.services.names import name_key
 from tests.conftest import Api
 from tests.factories import make_claim, make_source
 

@@ -12,7 +12,7 @@ import pytest
 
 from api.migrate import downgrade, upgrade
 from tests.conftest import Api
-from tests.factories import add_evidence, make_claim, make_source, move
+from tests.factories import add_evidence, history_of, make_claim, make_source, move
 from tests.test_exchange import minimal, ndjson, post_import
 
 REVIEWED = ("corroborated", "confirmed", "disputed", "refuted", "unverifiable")
@@ -35,7 +35,7 @@ def ledger_waits(client: httpx.Client, claim_ids: list[str]) -> list[float]:
     waits = []
     for claim_id in claim_ids:
         claim = client.get(f"/v1/claims/{claim_id}").json()
-        history = client.get(f"/v1/claims/{claim_id}/history").json()
+        history = history_of(client, claim_id)
         reviews = [_time(event["at"]) for event in history if event["to_status"] in REVIEWED]
         if reviews:
             waits.append((min(reviews) - _time(claim["created_at"])).total_seconds())

@@ -27,7 +27,7 @@ from api.services import merkle, transparency
 from api.settings import Settings
 from tests import tamper
 from tests.conftest import Api
-from tests.factories import make_claim, make_source, move
+from tests.factories import history_of, make_claim, make_source, move
 
 CLAIMDB = str(Path(sys.executable).with_name("claimdb"))
 ORIGIN = "test.claimdb/log"
@@ -142,7 +142,7 @@ def test_a_claims_history_carries_the_leaf_hashes(api: Api) -> None:
     analyst = api.as_("analyst")
     claim = make_claim(analyst, make_source(analyst)["id"])
     assert move(analyst, claim, "under_review").status_code == 200
-    history = analyst.get(f"/v1/claims/{claim['id']}/history").json()
+    history = history_of(analyst, claim["id"])
     audited = {event["seq"]: event for event in _events(api)}
     assert len(history) == 2
     for event in history:

@@ -17,7 +17,7 @@ from sqlalchemy.exc import DBAPIError
 from api.database import Database
 from models import Evidence
 from tests.conftest import Api
-from tests.factories import add_evidence, amend, events_of, make_claim, make_document, make_source, move
+from tests.factories import add_evidence, amend, events_of, history_of, make_claim, make_document, make_source, move
 
 PROBLEM = "application/problem+json"
 
@@ -419,7 +419,7 @@ def test_as_of_rebuilds_wording_and_status_from_the_ledger(api: Api) -> None:
         expected.append((status, "Second wording.", 1))
 
     viewer = api.as_("viewer")
-    history = viewer.get(f"/v1/claims/{claim['id']}/history").json()
+    history = history_of(viewer, claim["id"])
     assert [event["type"] for event in history] == [
         "claim.created",
         "claim.status_changed",
@@ -457,7 +457,7 @@ def test_as_of_a_bare_date_means_the_end_of_that_day(api: Api) -> None:
     client = api.as_("analyst")
     claim = make_claim(client, make_source(client)["id"])
     assert move(client, claim, "under_review").status_code == 200
-    history = client.get(f"/v1/claims/{claim['id']}/history").json()
+    history = history_of(client, claim["id"])
     last_day = _moment(history[-1]["at"]).date()
     that_day = client.get(f"/v1/claims/{claim['id']}", params={"as_of": last_day.isoformat()})
     assert that_day.status_code == 200, that_day.text
@@ -475,7 +475,7 @@ def test_list_filters_by_the_status_held_at_as_of(api: Api) -> None:
     add_evidence(analyst, moved, parties["outsider"]["id"], "supports")
     for status in ("corroborated", "confirmed", "disputed"):
         assert move(api.as_("reviewer"), moved, status).status_code == 200
-    history = analyst.get(f"/v1/claims/{moved['id']}/history").json()
+    history = history_of(analyst, moved["id"])
     at = {event["to_status"]: event["at"] for event in history if event["to_status"]}
     # Recorded later and under review now: it must not appear in lists of the past.
     later = make_claim(analyst, parties["outsider"]["id"])

@@ -17,7 +17,7 @@ from typing import Any
 from fastapi.testclient import TestClient
 
 from tests.conftest import Api
-from tests.factories import add_evidence, make_claim, make_document, make_source, move
+from tests.factories import add_evidence, history_of, make_claim, make_document, make_source, move
 
 CSRF = re.compile(r'name="csrf_token" value="([^"]+)"')
 CLAIM_LINK = re.compile(r'href="/claims/([0-9a-f-]{36})"')
@@ -52,7 +52,7 @@ def desk(api: Api, who: str) -> TestClient:
 
 
 def history_types(api: Api, claim_id: str) -> list[str]:
-    return [event["type"] for event in api.as_("admin").get(f"/v1/claims/{claim_id}/history").json()]
+    return [event["type"] for event in history_of(api.as_("admin"), claim_id)]
 
 
 def claim_count(api: Api) -> int:
@@ -524,7 +524,7 @@ def test_claim_page_as_of_shows_the_claim_as_it_stood(api: Api) -> None:
     analyst = api.as_("analyst")
     source = make_source(analyst)
     claim = make_claim(analyst, source["id"])
-    history = api.as_("admin").get(f"/v1/claims/{claim['id']}/history").json()
+    history = history_of(api.as_("admin"), claim["id"])
     created_at = history[0]["at"]
     assert move(api.as_("reviewer"), claim, "under_review").status_code == 200
     client = desk(api, "viewer")

@@ -10,7 +10,7 @@ import httpx
 import pytest
 
 from tests.conftest import Api
-from tests.factories import add_evidence, make_claim, make_source, move
+from tests.factories import add_evidence, history_of, make_claim, make_source, move
 
 PROBLEM = "application/problem+json"
 EVENT_FIELDS = {
@@ -80,9 +80,7 @@ class Scene:
         return dict(response.json())
 
     def history(self) -> list[dict[str, Any]]:
-        response = self.api.as_("viewer").get(f"/v1/claims/{self.claim['id']}/history")
-        assert response.status_code == 200, response.text
-        return list(response.json())
+        return history_of(self.api.as_("viewer"), self.claim["id"])
 
     def status_events(self) -> list[dict[str, Any]]:
         return [event for event in self.history() if event["type"] == "claim.status_changed"]
@@ -552,3 +550,19 @@ def test_audit_chain_verifies_after_a_workflow_run(api: Api) -> None:
     assert response.json()["events"] == len(events)
     for previous, event in itertools.pairwise(events):
         assert event["prev_hash"] == previous["hash"]
+
+
+def test_history_is_a_page_like_every_list(api: Api) -> None:
+    scene = Scene(api)
+    scene.reach("confirmed")
+    client = api.as_("viewer")
+    everything = history_of(client, scene.claim["id"])
+    assert len(everything) >= 4
+    first = client.get(f"/v1/claims/{scene.claim['id']}/history", params={"limit": 2}).json()
+    assert set(first) == {"items", "next_cursor"}
+    assert [event["seq"] for event in first["items"]] == [event["seq"] for event in everything[:2]]
+    rest = client.get(
+        f"/v1/claims/{scene.claim['id']}/history", params={"limit": 500, "cursor": first["next_cursor"]}
+    ).json()
+    assert [event["seq"] for event in rest["items"]] == [event["seq"] for event in everything[2:]]
+    assert rest["next_cursor"] is None

@@ -13,9 +13,8 @@ from api.routes.claims import TimeParam
 from api.routes.common import problems
 from api.schemas.audit import ConsistencyProofOut, InclusionProofOut, LogEventOut
 from api.schemas.claims import EventOut, VerifyOut
-from api.schemas.common import Page
-from api.services import audit, claims, transparency
-from api.services.pagination import DEFAULT_LIMIT, MAX_LIMIT
+from api.schemas.common import DEFAULT_LIMIT, MAX_LIMIT, Page
+from api.services import audit, times, transparency
 
 router = APIRouter(prefix="/audit", tags=["audit"])
 
@@ -41,8 +40,8 @@ def list_events(
         type=type,
         claim=claim,
         source=source,
-        since=claims.parse_time_bound(since, "since"),
-        until=claims.parse_time_bound(until, "until", end_of_day=True),
+        since=times.parse_time_bound(since, "since"),
+        until=times.parse_time_bound(until, "until", end_of_day=True),
         since_seq=since_seq,
         limit=limit,
         cursor=cursor,

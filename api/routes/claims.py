@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import dataclasses
 import uuid
-from typing import Annotated, Any, Literal
+from typing import Annotated, Any
 
 from fastapi import APIRouter, Depends, Header, Query, Response
 
@@ -12,6 +12,7 @@ from api.deps import AnalystDep, IfMatchDep, PrincipalDep, SessionDep, SettingsD
 from api.routes.common import fast_json, problems
 from api.schemas.claims import (
     ClaimDetailOut,
+    ClaimFilters,
     ClaimIn,
     ClaimOut,
     ClaimPatch,
@@ -21,17 +22,15 @@ from api.schemas.claims import (
     LinkIn,
     StatusChangeIn,
 )
-from api.schemas.common import Page
-from api.services import claims, workflow
-from api.services.pagination import DEFAULT_LIMIT, MAX_LIMIT
-from models.vocabulary import Channel, Status
+from api.schemas.common import DEFAULT_LIMIT, MAX_LIMIT, Page
+from api.services import claims, times, workflow
 
 router = APIRouter(prefix="/claims", tags=["claims"])
 
 TimeParam = Annotated[str | None, Query(max_length=40, description="A date (YYYY-MM-DD) or an ISO 8601 time.")]
 
 
-def _detail(response: Response, session: SessionDep, claim_id: uuid.UUID) -> dict[str, Any]:
+def _detail(response: Response, session: SessionDep, claim_id: uuid.UUID) -> claims.ClaimDetailDict:
     claim = claims.get_claim(session, claim_id)
     response.headers["ETag"] = etag(claim["version"])
     return claim
@@ -47,57 +46,16 @@ def create_claim(
         str | None,
         Header(max_length=255, description="Repeat a POST safely: same key and body, same answer."),
     ] = None,
-) -> dict[str, Any]:
+) -> claims.ClaimDetailDict:
     """Record a claim with its attribution, exactly as it was said. Its status starts as `claimed`."""
     claim_id, _created = claims.create_claim(session, actor, body, idempotency_key)
     response.headers["Location"] = f"/v1/claims/{claim_id}"
     return _detail(response, session, claim_id)
 
 
-async def claim_filters(
-    source: Annotated[
-        list[str], Query(description="Source id, or exact name or alias (case-insensitive); repeatable (OR).")
-    ] = [],  # noqa: B006 - FastAPI reads the default, never mutates it
-    include_children: Annotated[bool, Query(description="Also every descendant of the named sources.")] = False,
-    status: Annotated[list[Status], Query(description="Repeatable (OR).")] = [],  # noqa: B006
-    channel: Channel | None = None,
-    place: Annotated[str | None, Query(max_length=300)] = None,
-    tag: Annotated[str | None, Query(max_length=100)] = None,
-    stated_from: TimeParam = None,
-    stated_to: TimeParam = None,
-    recorded_from: TimeParam = None,
-    recorded_to: TimeParam = None,
-    as_of: TimeParam = None,
-    q: Annotated[
-        str | None, Query(max_length=500, description='Full text over statement and quote: words, "phrases", prefix*.')
-    ] = None,
-    basis_holds: Annotated[
-        bool | None,
-        Query(
-            description="Only claims with a current verdict whose basis holds (true) or no longer holds (false): "
-            "the judged words are still the claim's, and the evidence counted still meets the status's rule "
-            "under today's parties."
-        ),
-    ] = None,
-    sort: Literal["-stated_at", "stated_at", "-recorded_at", "relevance"] = "-stated_at",
-) -> claims.ClaimQuery:
+async def claim_filters(filters: Annotated[ClaimFilters, Query()]) -> claims.ClaimQuery:
     """The filters of `GET /v1/claims` (and of its export), without paging. No I/O, so not run in a thread."""
-    return claims.ClaimQuery(
-        sources=source,
-        include_children=include_children,
-        statuses=status,
-        channel=channel,
-        place=place,
-        tag=tag,
-        stated_from=claims.parse_time_bound(stated_from, "stated_from"),
-        stated_to=claims.parse_time_bound(stated_to, "stated_to", end_of_day=True),
-        recorded_from=claims.parse_time_bound(recorded_from, "recorded_from"),
-        recorded_to=claims.parse_time_bound(recorded_to, "recorded_to", end_of_day=True),
-        as_of=claims.parse_time_bound(as_of, "as_of", end_of_day=True),
-        q=q,
-        basis_holds=basis_holds,
-        sort=sort,
-    )
+    return claims.query_of(filters)
 
 
 @router.get("", response_model=Page[ClaimOut], responses=problems())
@@ -122,9 +80,9 @@ def get_claim(
     session: SessionDep,
     _actor: PrincipalDep,
     as_of: TimeParam = None,
-) -> dict[str, Any]:
+) -> claims.ClaimDetailDict:
     """One claim with its evidence and links; `ETag` carries its version. `as_of` shows it as it stood then."""
-    moment = claims.parse_time_bound(as_of, "as_of", end_of_day=True)
+    moment = times.parse_time_bound(as_of, "as_of", end_of_day=True)
     claim = claims.get_claim(session, claim_id, moment)
     response.headers["ETag"] = etag(claim["version"])
     return claim
@@ -138,7 +96,7 @@ def amend_claim(
     session: SessionDep,
     actor: AnalystDep,
     expected_version: IfMatchDep,
-) -> dict[str, Any]:
+) -> claims.ClaimDetailDict:
     """Correct a claim's record (never its source or status). Needs `If-Match`; old values stay in the ledger."""
     claims.amend_claim(session, actor, claim_id, body, expected_version)
     return _detail(response, session, claim_id)
@@ -152,7 +110,7 @@ def change_status(
     session: SessionDep,
     actor: AnalystDep,
     expected_version: IfMatchDep,
-) -> dict[str, Any]:
+) -> claims.ClaimDetailDict:
     """Move a claim through the verification workflow, with a rationale. Needs `If-Match`."""
     workflow.change_status(session, actor, claim_id, body.status, body.rationale, body.evidence_ids, expected_version)
     return _detail(response, session, claim_id)
@@ -178,13 +136,21 @@ def list_evidence(claim_id: uuid.UUID, session: SessionDep, _actor: PrincipalDep
 @router.post("/{claim_id}/links", status_code=201, response_model=ClaimDetailOut, responses=problems(403, 404, 409))
 def add_link(
     claim_id: uuid.UUID, body: LinkIn, response: Response, session: SessionDep, actor: AnalystDep
-) -> dict[str, Any]:
+) -> claims.ClaimDetailDict:
     """Link the claim to another: corroborates, contradicts, duplicates or supersedes."""
     claims.add_link(session, actor, claim_id, body)
     return _detail(response, session, claim_id)
 
 
-@router.get("/{claim_id}/history", response_model=list[EventOut], responses=problems(404))
-def claim_history(claim_id: uuid.UUID, session: SessionDep, _actor: PrincipalDep) -> list[dict[str, Any]]:
-    """Every ledger event about the claim, oldest first: who changed what, when and why."""
-    return claims.history(session, claim_id)
+@router.get("/{claim_id}/history", response_model=Page[EventOut], responses=problems(404))
+def claim_history(
+    claim_id: uuid.UUID,
+    session: SessionDep,
+    settings: SettingsDep,
+    _actor: PrincipalDep,
+    limit: Annotated[int, Query(ge=1, le=MAX_LIMIT)] = DEFAULT_LIMIT,
+    cursor: Annotated[str | None, Query(max_length=1000)] = None,
+) -> dict[str, Any]:
+    """Every ledger event about the claim, oldest first, a page at a time: who changed what, when and why."""
+    items, next_cursor = claims.history(session, claim_id, limit=limit, cursor=cursor, secret=settings.secret_key)
+    return {"items": items, "next_cursor": next_cursor}

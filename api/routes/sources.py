@@ -10,10 +10,9 @@ from fastapi import APIRouter, Query, Response
 from api.deps import AnalystDep, PrincipalDep, SessionDep, SettingsDep
 from api.routes.common import fast_json, problems
 from api.schemas.claims import ClaimOut
-from api.schemas.common import Page
+from api.schemas.common import DEFAULT_LIMIT, MAX_LIMIT, Page
 from api.schemas.sources import ScorecardOut, SourceIn, SourceOut, SourcePatch, SourceUpdateOut
 from api.services import claims, sources
-from api.services.pagination import DEFAULT_LIMIT, MAX_LIMIT
 from models.vocabulary import SourceKind
 
 router = APIRouter(prefix="/sources", tags=["sources"])

@@ -4,11 +4,13 @@ from __future__ import annotations
 
 import uuid
 from datetime import datetime
-from typing import Any, Self
+from typing import Annotated, Any, Literal, Self
 
 from pydantic import BaseModel, Field, field_validator, model_validator
 
 from api.schemas.common import (
+    DEFAULT_LIMIT,
+    MAX_LIMIT,
     DocumentRef,
     InputModel,
     LanguageTag,
@@ -74,6 +76,47 @@ class ClaimIn(ClaimRecordChecks):
     tags: list[Tag] = Field(default_factory=list, max_length=MAX_LIST_ITEMS)
     language: LanguageTag | None = None
     external_id: Name | None = Field(default=None, description="The client's own id; unique when given.")
+
+
+TimeText = Annotated[str | None, Field(max_length=40, description="A date (YYYY-MM-DD) or an ISO 8601 time.")]
+ClaimSort = Literal["-stated_at", "stated_at", "-recorded_at", "relevance"]
+
+
+class ClaimFilters(BaseModel):
+    """The filters of `GET /v1/claims`, of its export (API and command line) and of the desk's claim list: one
+    definition, with one set of names, limits and messages. Paging (`limit`, `cursor`) is the list's own."""
+
+    # `default=[]`, not a factory, so that the OpenAPI document states the default (Pydantic copies it).
+    source: list[str] = Field(
+        default=[], description="Source id, or exact name or alias (case-insensitive); repeatable (OR)."
+    )
+    include_children: bool = Field(default=False, description="Also every descendant of the named sources.")
+    status: list[Status] = Field(default=[], description="Repeatable (OR).")
+    channel: Channel | None = None
+    place: str | None = Field(default=None, max_length=300)
+    tag: str | None = Field(default=None, max_length=100)
+    stated_from: TimeText = None
+    stated_to: TimeText = None
+    recorded_from: TimeText = None
+    recorded_to: TimeText = None
+    as_of: TimeText = None
+    q: str | None = Field(
+        default=None, max_length=500, description='Full text over statement and quote: words, "phrases", prefix*.'
+    )
+    basis_holds: bool | None = Field(
+        default=None,
+        description="Only claims with a current verdict whose basis holds (true) or no longer holds (false): "
+        "the judged words are still the claim's, and the evidence counted still meets the status's rule "
+        "under today's parties.",
+    )
+    sort: ClaimSort = "-stated_at"
+
+
+class ClaimPage(BaseModel):
+    """A page of the claim list: how many claims, and after which (the `next_cursor` of the page before)."""
+
+    limit: int = Field(default=DEFAULT_LIMIT, ge=1, le=MAX_LIMIT)
+    cursor: str | None = Field(default=None, max_length=1000)
 
 
 class ClaimPatch(InputModel):

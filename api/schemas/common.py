@@ -112,6 +112,11 @@ class DocumentRef(BaseModel):
     url: str | None
 
 
+# A page of any list: as many items as asked, 1 to 500, 50 when not said (DESIGN §4).
+DEFAULT_LIMIT = 50
+MAX_LIMIT = 500
+
+
 class Page(BaseModel, Generic[ItemT]):
     items: list[ItemT]
     next_cursor: str | None

@@ -3,9 +3,11 @@
 from __future__ import annotations
 
 import uuid
+from dataclasses import dataclass
+from datetime import datetime
 from typing import Any
 
-from sqlalchemy import select
+from sqlalchemy import insert, select
 from sqlalchemy.orm import Session, aliased
 
 from api.errors import Conflict, InvalidInput, NotFound
@@ -22,13 +24,52 @@ def _iso(value: Any) -> Any:
     return value.isoformat() if value is not None else None
 
 
+@dataclass(frozen=True)
+class DocumentRecord:
+    """A new document as its row and its `document.created` payload: the one builder of documents
+    (`create_document`, the import, bench/fill.py)."""
+
+    row: dict[str, Any]
+    payload: dict[str, Any]
+
+
+def document_record(
+    document_id: uuid.UUID,
+    *,
+    title: str,
+    at: datetime,
+    created_by_id: uuid.UUID | None,
+    url: str | None = None,
+    outlet_id: uuid.UUID | None = None,
+    published_at: datetime | None = None,
+    retrieved_at: datetime | None = None,
+    content_sha256: str | None = None,
+) -> DocumentRecord:
+    fields = {
+        "title": title,
+        "url": url,
+        "outlet_id": outlet_id,
+        "published_at": published_at,
+        "retrieved_at": retrieved_at,
+        "content_sha256": content_sha256,
+    }
+    row = {"id": document_id, **fields, "created_by_id": created_by_id, "created_at": at}
+    after = {
+        **fields,
+        "outlet_id": str(outlet_id) if outlet_id else None,
+        "published_at": _iso(published_at),
+        "retrieved_at": _iso(retrieved_at),
+    }
+    return DocumentRecord(row, {"document_id": str(document_id), "after": after})
+
+
 def create_document(session: Session, actor: Principal, data: DocumentIn) -> uuid.UUID:
     """Record a report; its URL, when given, names it uniquely."""
     require_role(actor, Role.ANALYST, "Creating a document")
     now = ledger.clock(session)
     if data.outlet_id is not None:
         require_source(session, data.outlet_id, "outlet_id")
-    document = Document(**data.model_dump(), created_by_id=actor.id, created_at=now)
+    record = document_record(uuid.uuid4(), **data.model_dump(), at=now, created_by_id=actor.id)
 
     def explain() -> Conflict | None:
         existing = session.scalar(select(Document.id).where(Document.url == data.url))
@@ -36,26 +77,29 @@ def create_document(session: Session, actor: Principal, data: DocumentIn) -> uui
             return None
         return Conflict(f"A document with the URL {data.url!r} exists already.", document_id=str(existing))
 
-    insert_unique(session, lambda: session.add(document), explain)
+    def write() -> None:
+        session.execute(insert(Document), [record.row])
+
+    insert_unique(session, write, explain)
     ledger.append(
-        session,
-        "document.created",
-        actor_id=actor.id,
-        source_id=data.outlet_id,
-        at=now,
-        payload={
-            "document_id": str(document.id),
-            "after": {
-                "title": data.title,
-                "url": data.url,
-                "outlet_id": str(data.outlet_id) if data.outlet_id else None,
-                "published_at": _iso(data.published_at),
-                "retrieved_at": _iso(data.retrieved_at),
-                "content_sha256": data.content_sha256,
-            },
-        },
+        session, "document.created", actor_id=actor.id, source_id=data.outlet_id, at=now, payload=record.payload
     )
-    return document.id
+    document_id: uuid.UUID = record.row["id"]
+    return document_id
+
+
+def find_or_create_document(session: Session, actor: Principal, data: DocumentIn) -> uuid.UUID:
+    """The document recorded with this URL, or a new one recorded now (a document without a URL is always new).
+
+    The ledger lock is taken before looking: every writer of documents takes it, so none can record the same URL
+    between the look and the insert.
+    """
+    ledger.clock(session)
+    if data.url is not None:
+        existing = session.scalar(select(Document.id).where(Document.url == data.url))
+        if existing is not None:
+            return existing
+    return create_document(session, actor, data)
 
 
 def require_document(session: Session, document_id: uuid.UUID, field: str) -> None:

@@ -12,8 +12,6 @@ import orjson
 
 from api.errors import InvalidInput
 
-DEFAULT_LIMIT = 50
-MAX_LIMIT = 500
 _SIGNATURE_BYTES = 16
 
 

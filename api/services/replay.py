@@ -29,7 +29,7 @@ from sqlalchemy.orm import Session
 
 from api.services import verdicts
 from api.services.driver_reads import DriverReader
-from api.services.sources import name_key
+from api.services.names import name_key
 from models import (
     Actor,
     ApiKey,

@@ -2,13 +2,14 @@
 
 from __future__ import annotations
 
-import unicodedata
 import uuid
-from collections.abc import Iterable
+from collections.abc import Iterable, Mapping
+from dataclasses import dataclass
+from datetime import datetime
 from enum import Enum
 from typing import Any
 
-from sqlalchemy import Select, func, literal, select, tuple_
+from sqlalchemy import Select, func, insert, literal, select, tuple_
 from sqlalchemy.orm import Session, aliased
 
 from api.errors import Conflict, Forbidden, InvalidInput, NotFound
@@ -16,24 +17,24 @@ from api.schemas.sources import SourceIn, SourcePatch
 from api.services import ledger, verdicts
 from api.services.auth import Principal, require_role
 from api.services.common import insert_unique
+from api.services.names import name_key
 from api.services.pagination import decode_cursor, encode_cursor
 from api.services.parties import ancestors, descendants, parties
 from models import Claim, Source, SourceName
 from models.vocabulary import REVIEWED_STATUSES, Reliability, Role, Status
 
 
-def name_key(name: str) -> str:
-    """The form under which names are unique and looked up: NFC, case-folded, inner spaces collapsed."""
-    return " ".join(unicodedata.normalize("NFC", name).casefold().split())
-
-
-def _name_rows(name: str, aliases: Iterable[str]) -> list[SourceName]:
-    rows = [SourceName(position=0, name=name, name_key=name_key(name), is_alias=False)]
-    rows += [
-        SourceName(position=index, name=alias, name_key=name_key(alias), is_alias=True)
-        for index, alias in enumerate(aliases, start=1)
+def _name_rows(source_id: uuid.UUID, name: str, aliases: Iterable[str]) -> list[dict[str, Any]]:
+    return [
+        {
+            "source_id": source_id,
+            "position": position,
+            "name": each,
+            "name_key": name_key(each),
+            "is_alias": position > 0,
+        }
+        for position, each in enumerate([name, *aliases])
     ]
-    return rows
 
 
 def _check_distinct_names(name: str, aliases: Iterable[str]) -> None:
@@ -42,21 +43,24 @@ def _check_distinct_names(name: str, aliases: Iterable[str]) -> None:
         raise InvalidInput("A source's name and aliases must all differ (case-insensitively).", parameter="aliases")
 
 
-def _insert_names(session: Session, rows: list[SourceName]) -> None:
+def _insert_names(session: Session, rows: list[dict[str, Any]]) -> None:
     """Insert name rows; a clash with another source's name or alias becomes a 409 naming it."""
 
     def explain() -> Conflict | None:
         clash = session.execute(
             select(SourceName.name, Source.name, Source.id)
             .join(Source, Source.id == SourceName.source_id)
-            .where(SourceName.name_key.in_([row.name_key for row in rows]))
+            .where(SourceName.name_key.in_([row["name_key"] for row in rows]))
         ).first()
         if clash is None:
             return None
         taken, owner, owner_id = clash
         return Conflict(f"The name {taken!r} is already used by the source {owner!r}.", source_id=str(owner_id))
 
-    insert_unique(session, lambda: session.add_all(rows), explain)
+    def write() -> None:
+        session.execute(insert(SourceName), rows)
+
+    insert_unique(session, write, explain)
 
 
 def names_of(session: Session, source_ids: Iterable[uuid.UUID]) -> dict[uuid.UUID, str]:
@@ -86,17 +90,58 @@ def resolve_reference(session: Session, value: str, parameter: str) -> uuid.UUID
     return found
 
 
-def _snapshot(source: Source, aliases: list[str]) -> dict[str, Any]:
-    return {
-        "name": source.name,
-        "kind": source.kind,
-        "affiliation": source.affiliation,
-        "parent_id": str(source.parent_id) if source.parent_id else None,
-        "role": source.role,
-        "aliases": aliases,
-        "reliability": source.reliability,
-        "url": source.url,
+_SNAPSHOT_FIELDS = ("name", "kind", "affiliation", "parent_id", "role", "reliability", "url")
+
+
+def _snapshot(values: Mapping[str, Any], aliases: list[str]) -> dict[str, Any]:
+    """A source as its `source.created` and `source.updated` payloads record it."""
+    snapshot = {name: values[name] for name in _SNAPSHOT_FIELDS}
+    snapshot["parent_id"] = str(snapshot["parent_id"]) if snapshot["parent_id"] else None
+    snapshot["aliases"] = aliases
+    return snapshot
+
+
+def _values_of(source: Source) -> dict[str, Any]:
+    return {name: getattr(source, name) for name in _SNAPSHOT_FIELDS}
+
+
+@dataclass(frozen=True)
+class SourceRecord:
+    """A new source as rows and as its ledger payload: the one builder of new sources (`create_source`, the
+    import, bench/fill.py)."""
+
+    row: dict[str, Any]
+    names: list[dict[str, Any]]
+    payload: dict[str, Any]
+
+
+def source_record(
+    source_id: uuid.UUID,
+    *,
+    name: str,
+    kind: str,
+    at: datetime,
+    aliases: Iterable[str] = (),
+    affiliation: str | None = None,
+    parent_id: uuid.UUID | None = None,
+    role: str | None = None,
+    reliability: str = Reliability.F.value,
+    url: str | None = None,
+) -> SourceRecord:
+    row = {
+        "id": source_id,
+        "name": name,
+        "kind": kind,
+        "affiliation": affiliation,
+        "parent_id": parent_id,
+        "role": role,
+        "reliability": reliability,
+        "url": url,
+        "created_at": at,
+        "updated_at": at,
     }
+    listed = list(aliases)
+    return SourceRecord(row, _name_rows(source_id, name, listed), {"after": _snapshot(row, listed)})
 
 
 def create_source(session: Session, actor: Principal, data: SourceIn) -> uuid.UUID:
@@ -108,32 +153,23 @@ def create_source(session: Session, actor: Principal, data: SourceIn) -> uuid.UU
     now = ledger.clock(session)
     if data.parent_id is not None:
         require_source(session, data.parent_id, "parent_id")
-    source = Source(
+    record = source_record(
+        uuid.uuid4(),
         name=data.name,
         kind=data.kind.value,
+        at=now,
+        aliases=data.aliases,
         affiliation=data.affiliation,
         parent_id=data.parent_id,
         role=data.role,
         reliability=(data.reliability or Reliability.F).value,
         url=data.url,
-        created_at=now,
-        updated_at=now,
     )
-    session.add(source)
-    session.flush()
-    rows = _name_rows(data.name, data.aliases)
-    for row in rows:
-        row.source_id = source.id
-    _insert_names(session, rows)
-    ledger.append(
-        session,
-        "source.created",
-        actor_id=actor.id,
-        source_id=source.id,
-        at=now,
-        payload={"after": _snapshot(source, list(data.aliases))},
-    )
-    return source.id
+    session.execute(insert(Source), [record.row])
+    _insert_names(session, record.names)
+    source_id: uuid.UUID = record.row["id"]
+    ledger.append(session, "source.created", actor_id=actor.id, source_id=source_id, at=now, payload=record.payload)
+    return source_id
 
 
 def update_source(session: Session, actor: Principal, source_id: uuid.UUID, patch: SourcePatch) -> list[uuid.UUID]:
@@ -165,7 +201,7 @@ def update_source(session: Session, actor: Principal, source_id: uuid.UUID, patc
         session.scalars(select(SourceName).where(SourceName.source_id == source_id).order_by(SourceName.position))
     )
     old_aliases = [row.name for row in names if row.is_alias]
-    before = _snapshot(source, old_aliases)
+    before = _snapshot(_values_of(source), old_aliases)
     if changes.get("parent_id") is not None:
         require_source(session, changes["parent_id"], "parent_id")
         if source_id in ancestors(session, changes["parent_id"]):
@@ -180,7 +216,7 @@ def update_source(session: Session, actor: Principal, source_id: uuid.UUID, patc
             value = changes[field]
             setattr(source, field, value.value if isinstance(value, Enum) else value)
     new_aliases = old_aliases if changes.get("aliases") is None else list(changes["aliases"])
-    after = _snapshot(source, new_aliases)
+    after = _snapshot(_values_of(source), new_aliases)
     if after == before:
         return []
     if after["name"] != before["name"] or new_aliases != old_aliases:
@@ -188,10 +224,7 @@ def update_source(session: Session, actor: Principal, source_id: uuid.UUID, patc
         for row in names:
             session.delete(row)
         session.flush()
-        rows = _name_rows(source.name, new_aliases)
-        for row in rows:
-            row.source_id = source_id
-        _insert_names(session, rows)
+        _insert_names(session, _name_rows(source_id, source.name, new_aliases))
     source.updated_at = now
     session.flush()
     affected: list[uuid.UUID] = []

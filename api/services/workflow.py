@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import uuid
+from collections.abc import Mapping
+from dataclasses import dataclass
 from typing import Any
 
 from sqlalchemy import select
@@ -29,6 +31,25 @@ def allowed_targets(current: Status) -> frozenset[Status]:
     if current in REVIEWED_STATUSES:
         return (REVIEWED_STATUSES - {current}) | {Status.UNDER_REVIEW, Status.RETRACTED}
     return frozenset({Status.UNDER_REVIEW})  # retracted
+
+
+@dataclass(frozen=True)
+class Moves:
+    """The statuses an actor may move a claim to (in the workflow's order), and those four eyes keeps from them."""
+
+    targets: list[Status]
+    four_eyes: list[Status]
+
+
+def moves_for(actor: Principal, current: Status, recorded_by: Mapping[str, Any] | None) -> Moves:
+    """What `actor` may do with a claim in `current` recorded by `recorded_by` (a `{"id","name"}` or None)."""
+    order = list(Status)
+    targets = sorted(
+        (target for target in allowed_targets(current) if actor.has_role(required_role(current, target))),
+        key=order.index,
+    )
+    own = recorded_by is not None and recorded_by["id"] == actor.id
+    return Moves(targets, sorted(FOUR_EYES_STATUSES, key=order.index) if own else [])
 
 
 def required_role(current: Status, target: Status) -> Role:

@@ -12,8 +12,8 @@ from fastapi import FastAPI
 from fastapi.staticfiles import StaticFiles
 
 from api.settings import Settings
-from api.web import extract, routes
 from api.web.middleware import PageMiddleware
+from api.web.pages import PAGE_ROUTERS
 
 STATIC_DIRECTORY = Path(__file__).parent / "static"
 
@@ -21,6 +21,6 @@ STATIC_DIRECTORY = Path(__file__).parent / "static"
 def install_web(app: FastAPI, settings: Settings) -> None:
     """Serve the desk beside the API: `/static`, the pages, and their session."""
     app.mount("/static", StaticFiles(directory=STATIC_DIRECTORY), name="static")
-    app.include_router(routes.router)
-    app.include_router(extract.router)
+    for router in PAGE_ROUTERS:
+        app.include_router(router)
     app.add_middleware(PageMiddleware, secret_key=settings.secret_key, max_age=settings.session_max_age_seconds)

@@ -7,6 +7,7 @@ this module turns their answers into sentences and shapes a template can lay out
 from __future__ import annotations
 
 import uuid
+from collections.abc import Mapping
 from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any
@@ -94,7 +95,7 @@ class Segment:
     source_id: uuid.UUID | None = None
 
 
-def attribution(claim: dict[str, Any], outlet: dict[str, Any] | None, speaker_role: str | None) -> list[Segment]:
+def attribution(claim: Mapping[str, Any], outlet: dict[str, Any] | None, speaker_role: str | None) -> list[Segment]:
     """The chain in words: "UPI reports that ISW said that the General Staff, through its spokesman, said …".
 
     `via` runs from the origin towards the report, so the sentence, which starts at the report, reads it

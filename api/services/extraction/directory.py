@@ -17,7 +17,7 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from api.services.extraction.lexicon import COUNTRY_ADJECTIVES
-from api.services.sources import name_key
+from api.services.names import name_key
 from models import Source, SourceName
 
 # Below this difflib ratio two names are different parties ("Russian ..." vs "Ukrainian ..." score ~0.84).

@@ -20,7 +20,7 @@ from api.services.extraction.places import find_places
 from api.services.extraction.sentences import Sentence, split_sentences
 from api.services.extraction.speakers import Party, Ref, Resolver, parse_subject
 from api.services.extraction.statements import is_hedged, neutral_statement, quotation
-from api.services.sources import name_key
+from api.services.names import name_key
 
 # A quotation standing alone continues the last speaker only this many sentences later.
 _CONTINUATION_REACH = 1

@@ -10,7 +10,7 @@ import functools
 import re
 from collections.abc import Collection, Iterable
 
-from api.services.sources import name_key
+from api.services.names import name_key
 
 # Capitalised words that are also towns somewhere but are almost always ordinary words in news English.
 _NOT_PLACES = {

@@ -27,7 +27,7 @@ from api.services.extraction.lexicon import (
     TITLES,
 )
 from api.services.extraction.places import gazetteer
-from api.services.sources import name_key
+from api.services.names import name_key
 
 # Capitalised words that make a name an organisation's rather than a person's.
 ORGANISATION_WORDS = {

@@ -9,7 +9,7 @@ from __future__ import annotations
 import uuid
 from typing import Annotated, Any
 
-from fastapi import APIRouter, Depends, Request, Response
+from fastapi import Depends, Request, Response
 from fastapi.responses import HTMLResponse, RedirectResponse
 from pydantic import ValidationError
 from sqlalchemy.orm import Session
@@ -19,18 +19,11 @@ from api.schemas.extract import ExtractIn
 from api.services import extraction, sources
 from api.services.auth import Principal
 from api.web.forms import FormErrors, present, values_of
-from api.web.routes import (
-    CLAIM_FORM_FIELDS,
-    PageAnalystDep,
-    PageRoute,
-    claim_form_page,
-    record_claim,
-    render,
-    source_choices,
-)
+from api.web.pages.claims import CLAIM_FORM_FIELDS, claim_form_page, record_claim
+from api.web.pages.rendering import FormRefused, PageAnalystDep, page_router, render, source_choices
 from api.web.session import FormDep, principal_of
 
-router = APIRouter(route_class=PageRoute, include_in_schema=False)
+router = page_router()
 
 EXTRACT_FORM_FIELDS = ["text", "outlet", "published_at", "document_title", "url"]
 # Carried by each candidate's forms so that its card can be drawn again after an accept; ignored when recording.
@@ -150,16 +143,20 @@ def extract_accept(
 ) -> Response:
     """Record one proposed claim as it stands; if something is missing, say what and offer the full form."""
     claim_id, errors = record_claim(session, principal, form)
-    if not request.headers.get("HX-Request"):
-        if claim_id is not None:
-            return RedirectResponse(f"/claims/{claim_id}", status_code=303)
-        return claim_form_page(request, session, settings, form, errors)
-    # htmx swaps this one card: recorded, or with the reasons it was not.
-    card = values_of(form, [*CLAIM_FORM_FIELDS, *CARD_FIELDS])
-    context = {
-        "candidate": card,
-        "accepted": claim_id,
-        "errors": errors,
-        "card_fields": [*CLAIM_FORM_FIELDS, *CARD_FIELDS],
-    }
-    return render(request, "_candidate.html", context, errors.status if errors else 200)
+    swapped = bool(request.headers.get("HX-Request"))
+    if claim_id is not None and not swapped:
+        return RedirectResponse(f"/claims/{claim_id}", status_code=303)
+
+    def card() -> Response:
+        # htmx swaps this one card: recorded, or with the reasons it was not.
+        context = {
+            "candidate": values_of(form, [*CLAIM_FORM_FIELDS, *CARD_FIELDS]),
+            "accepted": claim_id,
+            "errors": errors,
+            "card_fields": [*CLAIM_FORM_FIELDS, *CARD_FIELDS],
+        }
+        return render(request, "_candidate.html", context, errors.status if errors else 200)
+
+    if claim_id is not None:
+        return card()
+    raise FormRefused(lambda fresh: card() if swapped else claim_form_page(request, fresh, settings, form, errors))

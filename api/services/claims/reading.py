@@ -1,0 +1,277 @@
+"""Reading claims: one or many as they stand now (the hot read path of every page), or as of a past time, with
+their evidence, links and verdict.
+
+The current path reads plain Core rows in two prebuilt queries, ids bound and read in the driver's own form and
+converted once per distinct value (`IdReader`); `tests/test_claims.py` holds its answers to the ORM's.
+"""
+
+from __future__ import annotations
+
+import uuid
+from datetime import datetime
+from typing import Any
+
+from sqlalchemy import (
+    BindParameter,
+    Dialect,
+    Select,
+    String,
+    Uuid,
+    bindparam,
+    literal,
+    null,
+    select,
+    type_coerce,
+    union_all,
+)
+from sqlalchemy.orm import Session, aliased
+
+from api.errors import NotFound
+from api.services import parties, sources, verdicts
+from api.services.claims.history import historic_states
+from api.services.claims.records import COLUMN_FIELDS
+from api.services.claims.shape import ClaimDetailDict, ClaimDict, Refs, load_refs, shape
+from models import Actor, Claim, ClaimLink, ClaimPlace, ClaimTag, ClaimVia, Document, Evidence, Source
+
+_STATE_COLUMNS = ("id", *COLUMN_FIELDS, "status", "status_changed_at", "version", "created_by_id", "created_at")
+# Ids are read as the driver returns them (32-hex text on SQLite, a uuid on PostgreSQL) and converted once
+# per distinct value by `IdReader`: a page repeats its source and creators, and the list rows their claim.
+_ID_COLUMNS = frozenset({"id", "source_id", "speaker_id", "document_id", "created_by_id"})
+_ID_POSITIONS = tuple((index, name) for index, name in enumerate(_STATE_COLUMNS) if name in _ID_COLUMNS)
+
+
+def raw_column(column: Any) -> Any:
+    """A column read as the driver returns it, without the type's conversion (ids: 32-hex text on SQLite)."""
+    return type_coerce(column, String()).label(column.name)
+
+
+# Binds ids in the driver's own form, as `_raw` reads them, with no conversion on the way in.
+RAW_ID = Uuid().with_variant(String(32), "sqlite")
+
+
+def to_raw_ids(dialect: Dialect, claim_ids: list[uuid.UUID]) -> list[Any]:
+    """UUIDs in the form `_raw` reads them, by the `Uuid` type's own conversion for this dialect (the converse
+    of `IdReader`): 32-hex text on SQLite, the uuid itself on PostgreSQL."""
+    to_raw = Uuid().dialect_impl(dialect).bind_processor(dialect)
+    return [to_raw(claim_id) for claim_id in claim_ids] if to_raw is not None else list(claim_ids)
+
+
+def _state_statements() -> tuple[Select[Any], Any]:
+    """The two queries of `current_states_and_refs`, built once: building aliases and unions per call costs
+    more than running them."""
+    claims = Claim.__table__
+    origin = Source.__table__.alias("origin")
+    speaker = Source.__table__.alias("speaker")
+    document = Document.__table__
+    creator = Actor.__table__
+    claim_ids: BindParameter[Any] = bindparam("claim_ids", expanding=True, type_=RAW_ID)
+    states = (
+        select(
+            *(raw_column(claims.c[name]) if name in _ID_COLUMNS else claims.c[name] for name in _STATE_COLUMNS),
+            origin.c.name,
+            speaker.c.name,
+            document.c.title,
+            document.c.url,
+            creator.c.name,
+        )
+        .select_from(
+            claims.outerjoin(origin, origin.c.id == claims.c.source_id)
+            .outerjoin(speaker, speaker.c.id == claims.c.speaker_id)
+            .outerjoin(document, document.c.id == claims.c.document_id)
+            .outerjoin(creator, creator.c.id == claims.c.created_by_id)
+        )
+        .where(claims.c.id.in_(claim_ids))
+    )
+    places, tags, via = ClaimPlace.__table__, ClaimTag.__table__, ClaimVia.__table__
+    relay = Source.__table__.alias("relay")
+    no_source = type_coerce(null(), String())
+    # Intermediaries first: PostgreSQL types a UNION's NULL column from the branches before it.
+    listed = union_all(
+        select(raw_column(via.c.claim_id), literal("via"), via.c.position, relay.c.name, raw_column(via.c.source_id))
+        .select_from(via.outerjoin(relay, relay.c.id == via.c.source_id))
+        .where(via.c.claim_id.in_(claim_ids)),
+        select(raw_column(places.c.claim_id), literal("places"), places.c.position, places.c.name, no_source).where(
+            places.c.claim_id.in_(claim_ids)
+        ),
+        select(raw_column(tags.c.claim_id), literal("tags"), tags.c.position, tags.c.tag, no_source).where(
+            tags.c.claim_id.in_(claim_ids)
+        ),
+    )
+    return states, listed.order_by(listed.selected_columns[2])
+
+
+_STATES_QUERY, _LISTS_QUERY = _state_statements()
+
+
+class IdReader(dict[Any, uuid.UUID | None]):
+    """Raw id → UUID with the `Uuid` type's own conversion for this dialect, once per distinct value."""
+
+    def __init__(self, dialect: Dialect) -> None:
+        super().__init__({None: None})
+        self.processor = Uuid().dialect_impl(dialect).result_processor(dialect, None)
+
+    def __missing__(self, raw: Any) -> uuid.UUID:
+        value = self.processor(raw) if self.processor is not None else raw
+        assert isinstance(value, uuid.UUID)
+        self[raw] = value
+        return value
+
+    def required(self, raw: Any) -> uuid.UUID:
+        """The id of a column that is never NULL."""
+        value = self[raw]
+        assert value is not None
+        return value
+
+
+def current_states_and_refs(session: Session, raw_ids: list[Any]) -> tuple[dict[Any, dict[str, Any]], Refs]:
+    """Claims as they stand, keyed by raw id (`_raw_ids`), and the names they refer to, in two queries.
+
+    This is the hot read path of every list: plain Core rows (no ORM loading), ids bound and read in the
+    driver's own form, the referenced names joined in rather than fetched by three more queries, and
+    places, tags and intermediaries in one.
+    """
+    session.flush()  # Core statements do not autoflush; what this transaction wrote must be seen
+    connection = session.connection()
+    ids = IdReader(connection.dialect)
+    parameters = {"claim_ids": raw_ids}
+    width = len(_STATE_COLUMNS)
+    states: dict[Any, dict[str, Any]] = {}
+    refs = Refs()
+    for row in connection.execute(_STATES_QUERY, parameters).all():
+        state = dict(zip(_STATE_COLUMNS, row, strict=False))
+        states[row[0]] = state
+        for index, name in _ID_POSITIONS:
+            state[name] = ids[row[index]]
+        state["via"], state["places"], state["tags"] = [], [], []
+        source_name, speaker_name, title, url, creator_name = row[width:]
+        refs.sources[state["source_id"]] = source_name
+        if state["speaker_id"]:
+            refs.sources[state["speaker_id"]] = speaker_name
+        if state["document_id"]:
+            refs.documents[state["document_id"]] = (title, url)
+        if state["created_by_id"]:
+            refs.actors[state["created_by_id"]] = creator_name
+    for raw_claim_id, kind, _position, value, raw_source_id in connection.execute(_LISTS_QUERY, parameters).all():
+        if kind == "via":
+            source_id = ids.required(raw_source_id)
+            states[raw_claim_id]["via"].append(source_id)
+            refs.sources[source_id] = value
+        else:
+            states[raw_claim_id][kind].append(value)
+    return states, refs
+
+
+def current_states(session: Session, claim_ids: list[uuid.UUID]) -> dict[uuid.UUID, dict[str, Any]]:
+    states, _refs = current_states_and_refs(session, to_raw_ids(session.get_bind().dialect, claim_ids))
+    return {state["id"]: state for state in states.values()}
+
+
+def assertion_state(session: Session, claim_id: uuid.UUID) -> dict[str, Any]:
+    """The claim's assertion fields as they stand (`verdicts.ASSERTION_FIELDS`), for its digest."""
+    state = current_states(session, [claim_id])[claim_id]
+    return {name: state[name] for name in verdicts.ASSERTION_FIELDS}
+
+
+def describe_current(session: Session, raw_ids: list[Any]) -> list[ClaimDict]:
+    """Claims as they stand, in the order of `raw_ids` (ids as `raw_column` reads them), shaped as `ClaimOut`."""
+    if not raw_ids:
+        return []
+    states, refs = current_states_and_refs(session, raw_ids)
+    return [shape(states[raw_id], refs) for raw_id in raw_ids if raw_id in states]
+
+
+def describe(session: Session, claim_ids: list[uuid.UUID], as_of: datetime | None = None) -> list[ClaimDict]:
+    """Claims in the order given, shaped as `ClaimOut`, in a fixed number of queries."""
+    if as_of is None:
+        return describe_current(session, to_raw_ids(session.get_bind().dialect, claim_ids))
+    if not claim_ids:
+        return []
+    states = historic_states(session, claim_ids, as_of)
+    ordered = [states[claim_id] for claim_id in claim_ids if claim_id in states]
+    refs = load_refs(session, ordered)
+    return [shape(state, refs) for state in ordered]
+
+
+def _evidence_statement() -> Select[Any]:
+    provider = aliased(Source)
+    return (
+        select(Evidence, provider.name, Document.title, Document.url, Actor.name)
+        .outerjoin(provider, provider.id == Evidence.provided_by_source_id)
+        .outerjoin(Document, Document.id == Evidence.document_id)
+        .outerjoin(Actor, Actor.id == Evidence.added_by_id)
+        .where(Evidence.claim_id == bindparam("claim_id"))
+        .order_by(Evidence.added_at, Evidence.id)
+    )
+
+
+# Built once, like the list queries: adapting the alias costs more than running the query (every POST and
+# GET of a single claim runs both).
+_EVIDENCE_QUERY = _evidence_statement()
+_LINKS_QUERY = (
+    select(ClaimLink)
+    .where((ClaimLink.from_claim_id == bindparam("claim_id")) | (ClaimLink.to_claim_id == bindparam("claim_id")))
+    .order_by(ClaimLink.created_at, ClaimLink.id)
+)
+
+
+def _evidence_items(session: Session, claim_id: uuid.UUID, claim_source_id: uuid.UUID) -> list[dict[str, Any]]:
+    rows = session.execute(_EVIDENCE_QUERY, {"claim_id": claim_id}).all()
+    if not rows:
+        return []
+    provider_ids = [row[0].provided_by_source_id for row in rows if row[0].provided_by_source_id]
+    party_of = parties.parties(session, [claim_source_id, *provider_ids])
+    party_names = sources.names_of(session, party_of.values())
+    items = []
+    for item, provider_name, title, url, adder in rows:
+        provider_party = party_of.get(item.provided_by_source_id) if item.provided_by_source_id else None
+        items.append(
+            {
+                "id": item.id,
+                "claim_id": item.claim_id,
+                "stance": item.stance,
+                "kind": item.kind,
+                "url": item.url,
+                "document": {"id": item.document_id, "title": title, "url": url} if item.document_id else None,
+                "related_claim_id": item.related_claim_id,
+                "provided_by": {"id": item.provided_by_source_id, "name": provider_name}
+                if item.provided_by_source_id
+                else None,
+                "provider_party": {"id": provider_party, "name": party_names[provider_party]}
+                if provider_party
+                else None,
+                "independent": provider_party is not None and provider_party != party_of[claim_source_id],
+                "note": item.note,
+                "added_by": {"id": item.added_by_id, "name": adder} if item.added_by_id else None,
+                "added_at": item.added_at,
+            }
+        )
+    return items
+
+
+def _links(session: Session, claim_id: uuid.UUID) -> list[dict[str, Any]]:
+    rows = session.execute(_LINKS_QUERY, {"claim_id": claim_id}).scalars()
+    return [
+        {
+            "id": link.id,
+            "kind": link.kind,
+            "direction": "outgoing" if link.from_claim_id == claim_id else "incoming",
+            "claim_id": link.to_claim_id if link.from_claim_id == claim_id else link.from_claim_id,
+            "created_at": link.created_at,
+        }
+        for link in rows
+    ]
+
+
+def get_claim(session: Session, claim_id: uuid.UUID, as_of: datetime | None = None) -> ClaimDetailDict:
+    """A claim with its evidence and links; with `as_of`, its record and status as they stood then."""
+    found = describe(session, [claim_id], as_of)
+    if not found:
+        when = f" at {as_of.isoformat()}" if as_of else ""
+        raise NotFound(f"No claim has the id {claim_id}{when}.")
+    claim = found[0]
+    evidence = _evidence_items(session, claim_id, claim["source"]["id"])
+    links = _links(session, claim_id)
+    if as_of is not None:
+        evidence = [item for item in evidence if item["added_at"] <= as_of]
+        links = [link for link in links if link["created_at"] <= as_of]
+    return {**claim, "evidence": evidence, "links": links, "verdict": verdicts.describe_verdict(session, claim, as_of)}

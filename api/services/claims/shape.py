@@ -1,0 +1,145 @@
+"""The one shape of a claim, as every service returns it and `ClaimOut` documents it (CONVENTIONS 4).
+
+`ClaimDict` is what `describe`, `get_claim` (with `ClaimDetailDict`'s evidence, links and verdict) and every list
+return; `tests/test_claim_shape.py` holds fully populated pages of it against the OpenAPI schema of `ClaimOut`.
+"""
+
+from __future__ import annotations
+
+import uuid
+from dataclasses import dataclass, field
+from datetime import datetime
+from typing import Any, TypedDict
+
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+
+from api.services import sources
+from api.services.auth import actor_names
+from models import Document
+from models.vocabulary import CREDIBILITY, Status
+
+
+class RefDict(TypedDict):
+    id: uuid.UUID
+    name: str
+
+
+class DocumentRefDict(TypedDict):
+    id: uuid.UUID
+    title: str
+    url: str | None
+
+
+class ClaimDict(TypedDict):
+    id: uuid.UUID
+    statement: str
+    quote: str | None
+    source: RefDict
+    speaker: RefDict | None
+    channel: str
+    channel_detail: str | None
+    document: DocumentRefDict | None
+    via: list[RefDict]
+    stated_at: datetime
+    stated_at_precision: str
+    event_start: datetime | None
+    event_end: datetime | None
+    places: list[str]
+    tags: list[str]
+    language: str | None
+    external_id: str | None
+    status: str
+    status_changed_at: datetime
+    credibility: int
+    version: int
+    created_by: RefDict | None
+    created_at: datetime
+
+
+class ClaimDetailDict(ClaimDict):
+    """A claim with its evidence, links and verdict (`ClaimDetailOut`)."""
+
+    evidence: list[dict[str, Any]]
+    links: list[dict[str, Any]]
+    verdict: dict[str, Any] | None
+
+
+@dataclass
+class Refs:
+    """The names a page of claims refers to, by id."""
+
+    sources: dict[uuid.UUID, str] = field(default_factory=dict)
+    documents: dict[uuid.UUID, tuple[str, str | None]] = field(default_factory=dict)
+    actors: dict[uuid.UUID, str] = field(default_factory=dict)
+
+
+def load_refs(session: Session, states: list[dict[str, Any]]) -> Refs:
+    """The names the claim states refer to, in a query per kind (the as-of path; the current path joins them)."""
+    source_ids: set[uuid.UUID] = set()
+    document_ids: set[uuid.UUID] = set()
+    actor_ids: set[uuid.UUID] = set()
+    for state in states:
+        source_ids.add(state["source_id"])
+        if state["speaker_id"]:
+            source_ids.add(state["speaker_id"])
+        source_ids.update(state["via"])
+        if state["document_id"]:
+            document_ids.add(state["document_id"])
+        if state["created_by_id"]:
+            actor_ids.add(state["created_by_id"])
+    refs = Refs()
+    if source_ids:
+        refs.sources = sources.names_of(session, source_ids)
+    if document_ids:
+        refs.documents = {
+            row.id: (row.title, row.url)
+            for row in session.execute(
+                select(Document.id, Document.title, Document.url).where(Document.id.in_(document_ids))
+            )
+        }
+    if actor_ids:
+        refs.actors = actor_names(session, actor_ids)
+    return refs
+
+
+def shape(state: dict[str, Any], refs: Refs) -> ClaimDict:
+    """One claim as the API returns it (`ClaimOut`), from its state (its row, with `via`, `places`, `tags`)."""
+
+    def source_ref(source_id: uuid.UUID | None) -> RefDict | None:
+        return {"id": source_id, "name": refs.sources[source_id]} if source_id else None
+
+    def required_ref(source_id: uuid.UUID) -> RefDict:
+        return {"id": source_id, "name": refs.sources[source_id]}
+
+    document_id = state["document_id"]
+    document: DocumentRefDict | None = None
+    if document_id:
+        title, url = refs.documents[document_id]
+        document = {"id": document_id, "title": title, "url": url}
+    creator = state["created_by_id"]
+    return {
+        "id": state["id"],
+        "statement": state["statement"],
+        "quote": state["quote"],
+        "source": required_ref(state["source_id"]),
+        "speaker": source_ref(state["speaker_id"]),
+        "channel": state["channel"],
+        "channel_detail": state["channel_detail"],
+        "document": document,
+        "via": [required_ref(item) for item in state["via"]],
+        "stated_at": state["stated_at"],
+        "stated_at_precision": state["stated_at_precision"],
+        "event_start": state["event_start"],
+        "event_end": state["event_end"],
+        "places": state["places"],
+        "tags": state["tags"],
+        "language": state["language"],
+        "external_id": state["external_id"],
+        "status": state["status"],
+        "status_changed_at": state["status_changed_at"],
+        "credibility": CREDIBILITY[Status(state["status"])],
+        "version": state["version"],
+        "created_by": {"id": creator, "name": refs.actors[creator]} if creator else None,
+        "created_at": state["created_at"],
+    }
