@@ -5,6 +5,9 @@ runs the extraction pipeline on it repeatedly with every source those articles k
 median time per 1,000 words. The first run, which indexes the gazetteer once per process, is timed apart.
 
     .venv/bin/python bench/extract_speed.py [--runs 50] [--words 1000]
+
+With `--hostile` it times instead the largest texts `POST /v1/extract` accepts, written to make a naive pattern
+backtrack (the suite checks they are handled; their time is this one's to report).
 """
 
 from __future__ import annotations
@@ -75,11 +78,32 @@ def directory() -> SourceDirectory:
     return SourceDirectory(sources)
 
 
+# The largest texts the API accepts (100,000 characters), each a shape that makes a careless pattern backtrack.
+HOSTILE = {
+    "verbs": ("said " * 20_000)[:100_000],
+    "quotations": ('"a b," he said, ' * 7_000)[:100_000],
+    "according": ("According to X, " * 7_000)[:100_000],
+    "unbalanced": ('He said "it is over, ' * 5_000)[:100_000],
+}
+
+
+def hostile() -> None:
+    extract_candidates("Warm up, he said.")
+    for label, text in HOSTILE.items():
+        started = time.perf_counter()
+        extract_candidates(text)
+        print(f"hostile {label}: {len(text):,} characters in {(time.perf_counter() - started) * 1000:.0f} ms")
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--runs", type=int, default=50)
     parser.add_argument("--words", type=int, default=1000)
+    parser.add_argument("--hostile", action="store_true", help="time the hostile texts instead")
     args = parser.parse_args()
+    if args.hostile:
+        hostile()
+        return
     text = build_text(args.words)
     words = len(text.split())
     known = directory()

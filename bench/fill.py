@@ -54,8 +54,11 @@ from sqlalchemy import JSON, Table, Uuid, create_engine, text  # noqa: E402
 from api.database import normalise_url  # noqa: E402
 from api.migrate import upgrade  # noqa: E402
 from api.services import merkle  # noqa: E402
+from api.services.claims.records import claim_rows, created_payload  # noqa: E402
+from api.services.documents import document_record  # noqa: E402
 from api.services.ledger import GENESIS_HASH, canonical_bytes  # noqa: E402
 from api.services.names import name_key  # noqa: E402
+from api.services.sources import SourceRecord, source_record  # noqa: E402
 from api.services.verdicts import assertion_sha256  # noqa: E402
 from models import (  # noqa: E402
     Actor,
@@ -448,18 +451,10 @@ class Generator:
         self.statement_weights = list(itertools.accumulate(weight for weight, _s, _t in STATEMENTS))
         self.path_weights = list(itertools.accumulate(weight for weight, _p, _e in STATUS_PATHS))
         self.place_cumulative = list(itertools.accumulate(PLACE_WEIGHTS))
-        self.place_keys = [name_key(name) for name, _uk in PLACES]
-        self.tag_keys: dict[str, str] = {}
 
     def pick(self, cumulative: list[float]) -> int:
         """An index drawn with the weights whose running totals are `cumulative` (random.choices, faster)."""
         return bisect.bisect(cumulative, self.random.random() * cumulative[-1])
-
-    def tag_key(self, tag: str) -> str:
-        key = self.tag_keys.get(tag)
-        if key is None:
-            key = self.tag_keys[tag] = name_key(tag)
-        return key
 
     def new_id(self) -> uuid.UUID:
         return uuid.UUID(int=self.random.getrandbits(128), version=4)
@@ -530,8 +525,8 @@ class Generator:
         letters = "".join(word[0] for word in name.split() if word[0].isupper())
         return letters if len(letters) >= 3 and self.claim_name(letters) else None
 
-    def sources_rows(self, at: datetime) -> Iterator[tuple[dict[str, Any], list[dict[str, Any]]]]:
-        """Each source's row and its name rows, parents before their children."""
+    def sources_rows(self, at: datetime) -> Iterator[SourceRecord]:
+        """Each source's rows and payload (`sources.source_record`, as the app builds them), parents first."""
         kinds, kind_weights = weighted(ROOT_KINDS)
         affiliations, affiliation_weights = weighted(AFFILIATIONS)
         organisations: list[tuple[SourceInfo, str]] = []  # (source, affiliation), possible parents
@@ -573,30 +568,18 @@ class Generator:
                 acronym = self._acronym(name)
                 if acronym:
                     aliases.append(acronym)
-            moment = at + timedelta(seconds=index)
-            row = {
-                "id": source_id,
-                "name": name,
-                "kind": kind,
-                "affiliation": affiliation,
-                "parent_id": parent.id if parent else None,
-                "role": role,
-                "reliability": self.random.choice("ABCCCDDEFF"),
-                "url": f"https://source-{index}.example.org/" if kind != "individual" else None,
-                "created_at": moment,
-                "updated_at": moment,
-            }
-            names = [
-                {
-                    "source_id": source_id,
-                    "position": position,
-                    "name": value,
-                    "name_key": name_key(value),
-                    "is_alias": position > 0,
-                }
-                for position, value in enumerate([name, *aliases])
-            ]
-            yield row, names
+            yield source_record(
+                source_id,
+                name=name,
+                kind=kind,
+                at=at + timedelta(seconds=index),
+                aliases=aliases,
+                affiliation=affiliation,
+                parent_id=parent.id if parent else None,
+                role=role,
+                reliability=self.random.choice("ABCCCDDEFF"),
+                url=f"https://source-{index}.example.org/" if kind != "individual" else None,
+            )
 
     # -- claims
 
@@ -635,49 +618,6 @@ TABLES: dict[str, Table] = {
     )
 }  # fmt: skip
 COLUMNS = {name: tuple(column.name for column in table.columns) for name, table in TABLES.items()}
-# The hot tables are built as tuples in column order; a schema change must show up here, not as shifted values.
-TUPLE_COLUMNS = {
-    "claims": (
-        "id",
-        "statement",
-        "quote",
-        "source_id",
-        "speaker_id",
-        "channel",
-        "channel_detail",
-        "document_id",
-        "stated_at",
-        "stated_at_precision",
-        "event_start",
-        "event_end",
-        "language",
-        "external_id",
-        "created_by_id",
-        "created_at",
-        "status",
-        "status_changed_at",
-        "seconds_to_first_review",
-        "version",
-    ),
-    "claim_places": ("claim_id", "position", "name", "name_key"),
-    "claim_tags": ("claim_id", "position", "tag", "tag_key"),
-    "claim_via": ("claim_id", "position", "source_id"),
-    "events": (
-        "seq",
-        "type",
-        "actor_id",
-        "at",
-        "claim_id",
-        "source_id",
-        "from_status",
-        "to_status",
-        "rationale",
-        "payload",
-        "prev_hash",
-        "hash",
-    ),
-}
-
 Batch = dict[str, list[tuple[Any, ...]]]
 # A batch's leaf hashes (not a table): the writer turns them into `tree_hashes` rows.
 TREE_LEAVES = "tree leaves"
@@ -969,10 +909,6 @@ def truncate(moment: datetime, precision: str) -> datetime:
     return moment.replace(day=1, hour=0, minute=0, second=0, microsecond=0)
 
 
-def iso(moment: datetime | None) -> str | None:
-    return moment.astimezone(UTC).isoformat() if moment is not None else None
-
-
 class Progress:
     def __init__(self, total: int) -> None:
         self.total = total
@@ -1070,26 +1006,11 @@ class Filler:
                 self.rows["actors"].append((actor_id, name, role, START))
                 ledger.add("actor.created", START, {"actor_id": str(actor_id), "name": name, "role": role})
         admin = self.actors["admin"][0]
-        for row, names in generator.sources_rows(START + timedelta(minutes=1)):
-            self.rows["sources"].append(as_tuple("sources", row))
-            self.rows["source_names"].extend(as_tuple("source_names", item) for item in names)
+        for record in generator.sources_rows(START + timedelta(minutes=1)):
+            self.rows["sources"].append(as_tuple("sources", record.row))
+            self.rows["source_names"].extend(as_tuple("source_names", item) for item in record.names)
             ledger.add(
-                "source.created",
-                row["created_at"],
-                {
-                    "after": {
-                        "name": row["name"],
-                        "kind": row["kind"],
-                        "affiliation": row["affiliation"],
-                        "parent_id": str(row["parent_id"]) if row["parent_id"] else None,
-                        "role": row["role"],
-                        "aliases": [item["name"] for item in names if item["is_alias"]],
-                        "reliability": row["reliability"],
-                        "url": row["url"],
-                    }
-                },
-                actor_id=admin,
-                source_id=row["id"],
+                "source.created", record.row["created_at"], record.payload, actor_id=admin, source_id=record.row["id"]
             )
         print(
             f"  {len(self.rows['sources']):,} sources ({len(self.rows['source_names']):,} names), "
@@ -1131,24 +1052,19 @@ class Filler:
         published = at - timedelta(minutes=rng.randint(5, 600))
         sha = f"{rng.getrandbits(256):064x}"
         creator = rng.choice(self.actors["analyst"])
-        self.rows["documents"].append((document_id, outlet, title, url_value, published, at, sha, creator, at))
-        self.ledger.add(
-            "document.created",
-            at,
-            {
-                "document_id": str(document_id),
-                "after": {
-                    "title": title,
-                    "url": url_value,
-                    "outlet_id": str(outlet) if outlet else None,
-                    "published_at": published.isoformat(),
-                    "retrieved_at": at.isoformat(),
-                    "content_sha256": sha,
-                },
-            },
-            actor_id=creator,
-            source_id=outlet,
+        record = document_record(
+            document_id,
+            title=title,
+            at=at,
+            created_by_id=creator,
+            url=url_value,
+            outlet_id=outlet,
+            published_at=published,
+            retrieved_at=at,
+            content_sha256=sha,
         )
+        self.rows["documents"].append(as_tuple("documents", record.row))
+        self.ledger.add("document.created", at, record.payload, actor_id=creator, source_id=outlet)
         self.recent_documents.append(document_id)
         if len(self.recent_documents) > 300:
             del self.recent_documents[:100]
@@ -1239,25 +1155,26 @@ class Filler:
             status, status_changed_at, version = "claimed", created_at, 1
             seconds_to_first_review = None
             step_us = created_us
+            recorded = {
+                "statement": statement,
+                "quote": quote,
+                "source_id": source.id,
+                "speaker_id": speaker,
+                "channel": channel,
+                "channel_detail": channel_detail,
+                "document_id": document_id,
+                "via": via,
+                "stated_at": stated_at,
+                "stated_at_precision": precision,
+                "event_start": event_start,
+                "event_end": event_end,
+                "places": named,
+                "tags": tags,
+                "language": language,
+                "external_id": external_id,
+            }
             counted: list[dict[str, Any]] = []
-            digest = ""
-            if any(target in REVIEWED for target in path):
-                digest = assertion_sha256(
-                    {
-                        "statement": statement,
-                        "quote": quote,
-                        "source_id": source.id,
-                        "speaker_id": speaker,
-                        "via": via,
-                        "channel": channel,
-                        "channel_detail": channel_detail,
-                        "stated_at": stated_at,
-                        "stated_at_precision": precision,
-                        "event_start": event_start,
-                        "event_end": event_end,
-                        "places": named,
-                    }
-                )
+            digest = assertion_sha256(recorded) if any(target in REVIEWED for target in path) else ""
             for target in path:
                 if target != "under_review" and stance is not None:
                     # Independent evidence first: from a source of another party than the claim's.
@@ -1339,62 +1256,26 @@ class Filler:
                 if seconds_to_first_review is None and target in REVIEWED:
                     seconds_to_first_review = (step_us - created_us) / SECOND
 
-            rows_claims["claims"].append(
-                (
-                    claim_id,
-                    statement,
-                    quote,
-                    source.id,
-                    speaker,
-                    channel,
-                    channel_detail,
-                    document_id,
-                    stated_at,
-                    precision,
-                    event_start,
-                    event_end,
-                    language,
-                    external_id,
-                    creator,
-                    created_at,
-                    status,
-                    status_changed_at,
-                    seconds_to_first_review,
-                    version,
-                )
+            # The rows and payload the app itself builds (`claims.records`), with the status, wait and version
+            # that the claim's later events, queued above, will have given it.
+            rows = claim_rows(
+                claim_id,
+                recorded,
+                created_by_id=creator,
+                created_at=created_at,
+                status=status,
+                status_changed_at=status_changed_at,
+                seconds_to_first_review=seconds_to_first_review,
             )
-            place_keys = generator.place_keys
-            rows_places["claim_places"].extend(
-                (claim_id, position, PLACES[i][0], place_keys[i]) for position, i in enumerate(place_indexes)
-            )
-            rows_places["claim_tags"].extend(
-                (claim_id, position, tag, generator.tag_key(tag)) for position, tag in enumerate(tags)
-            )
-            if via:
-                rows_places["claim_via"].extend((claim_id, position, relay) for position, relay in enumerate(via))
+            rows.claim["version"] = version
+            rows_claims["claims"].append(as_tuple("claims", rows.claim))
+            rows_places["claim_places"].extend(as_tuple("claim_places", row) for row in rows.places)
+            rows_places["claim_tags"].extend(as_tuple("claim_tags", row) for row in rows.tags)
+            rows_places["claim_via"].extend(as_tuple("claim_via", row) for row in rows.via)
             ledger.add(
                 "claim.created",
                 created_at,
-                {
-                    "claim": {
-                        "statement": statement,
-                        "quote": quote,
-                        "source_id": str(source.id),
-                        "speaker_id": str(speaker) if speaker else None,
-                        "channel": channel,
-                        "channel_detail": channel_detail,
-                        "document_id": str(document_id) if document_id else None,
-                        "via": [str(item) for item in via],
-                        "stated_at": iso(stated_at),
-                        "stated_at_precision": precision,
-                        "event_start": iso(event_start),
-                        "event_end": iso(event_end),
-                        "places": named,
-                        "tags": tags,
-                        "language": language,
-                        "external_id": external_id,
-                    }
-                },
+                created_payload(recorded),
                 actor_id=creator,
                 claim_id=claim_id,
                 source_id=source.id,
@@ -1412,8 +1293,6 @@ class Filler:
 
 
 def fill(database_url: str, claims: int, sources: int, batch_size: int, seed: int) -> dict[str, Any]:
-    for table, expected in TUPLE_COLUMNS.items():
-        assert COLUMNS[table] == expected, f"{table} columns changed: {COLUMNS[table]}; update bench/fill.py"
     started = time.perf_counter()
     url = normalise_url(database_url)
     print(f"migrating {url.render_as_string(hide_password=True)} to head", flush=True)

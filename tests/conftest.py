@@ -174,19 +174,30 @@ def app(settings: Settings) -> Any:
 
 
 class Api:
-    """An HTTP client that acts as a named actor: `api.as_("reviewer").post(...)`."""
+    """HTTP clients of the test's app, one per named actor: `api.as_("reviewer").post(...)`.
+
+    Each actor has a client of its own with its key in its own headers (and its own cookies), so a client held
+    by one name can never act as another; `client` is the one that runs the app's lifespan.
+    """
 
     def __init__(self, client: TestClient, keys: dict[str, str]) -> None:
         self.client = client
         self.keys = keys
+        self._clients: dict[str | None, TestClient] = {}
+
+    def _client_of(self, who: str | None) -> TestClient:
+        found = self._clients.get(who)
+        if found is None:
+            headers = {"Authorization": f"Bearer {self.keys[who]}"} if who is not None else {}
+            found = TestClient(self.client.app, headers=headers, raise_server_exceptions=False)
+            self._clients[who] = found
+        return found
 
     def as_(self, who: str) -> httpx.Client:
-        self.client.headers["Authorization"] = f"Bearer {self.keys[who]}"
-        return self.client
+        return self._client_of(who)
 
     def anonymous(self) -> httpx.Client:
-        self.client.headers.pop("Authorization", None)
-        return self.client
+        return self._client_of(None)
 
 
 # Two reviewers, so that four-eyes rules can be exercised; "reviewer" is the default reviewer.

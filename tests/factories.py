@@ -6,6 +6,10 @@ import itertools
 from typing import Any
 
 import httpx
+import orjson
+from sqlalchemy import text
+
+from api.database import Database
 
 _sequence = itertools.count(1)
 
@@ -91,3 +95,48 @@ def history_of(client: httpx.Client, claim_id: str) -> list[dict[str, Any]]:
         cursor = page["next_cursor"]
         if cursor is None:
             return events
+
+
+# ---- claims in and out -----------------------------------------------------------------------------------
+
+STATED = "2022-05-14T09:00:00+00:00"
+
+
+def ndjson(lines: list[dict[str, Any]]) -> bytes:
+    return b"".join(orjson.dumps(line) + b"\n" for line in lines)
+
+
+def minimal(number: int, source: str = "General Staff", kind: str = "military", **fields: Any) -> dict[str, Any]:
+    return {
+        "statement": f"Claim {number}: the front moved.",
+        "source": {"name": source, "kind": kind},
+        "channel": "update",
+        "stated_at": STATED,
+        **fields,
+    }
+
+
+def post_import(client: httpx.Client, body: bytes) -> httpx.Response:
+    return client.post("/v1/import", content=body, headers={"Content-Type": "application/x-ndjson"})
+
+
+def export(client: httpx.Client, **params: Any) -> httpx.Response:
+    return client.get("/v1/export/claims", params=params)
+
+
+def export_lines(client: httpx.Client, **params: Any) -> list[dict[str, Any]]:
+    response = export(client, format="ndjson", **params)
+    assert response.status_code == 200, response.text
+    return [orjson.loads(line) for line in response.content.splitlines()]
+
+
+def counts(database: Database) -> dict[str, int]:
+    with database.transaction(write=False) as session:
+        return {
+            table: int(session.execute(text(f"SELECT count(*) FROM {table}")).scalar_one())
+            for table in ("claims", "sources", "source_names", "documents", "events", "claim_places")
+        }
+
+
+def chain_ok(client: httpx.Client) -> bool:
+    return bool(client.get("/v1/audit/verify").json()["ok"])

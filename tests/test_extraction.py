@@ -5,10 +5,8 @@ from __future__ import annotations
 import json
 import os
 import re
-import statistics
 import subprocess
 import sys
-import time
 import uuid
 from datetime import UTC, date, datetime
 from pathlib import Path
@@ -498,24 +496,6 @@ def test_citing_and_quoted_as_saying_make_the_relay_an_intermediary() -> None:
         assert [ref.name for ref in candidate.via] == ["TASS"], text
 
 
-def test_a_thousand_words_take_under_50_ms() -> None:
-    paragraphs = [p for path in sorted(DATA.glob("*.txt")) for p in path.read_text().split("\n\n") if p.strip()]
-    text, words = "", 0
-    for paragraph in paragraphs:
-        if words >= 1000:
-            break
-        text += paragraph + "\n\n"
-        words += len(paragraph.split())
-    directory = directory_of(demo_sources())
-    extract_candidates(text, directory, published_at=date(2024, 6, 5))  # the gazetteer is indexed once
-    timings = []
-    for _ in range(7):
-        started = time.perf_counter()
-        extract_candidates(text, directory, published_at=date(2024, 6, 5))
-        timings.append(time.perf_counter() - started)
-    assert statistics.median(timings) * 1000 * 1000 / words < 50
-
-
 @pytest.mark.parametrize(
     "text",
     [
@@ -526,11 +506,11 @@ def test_a_thousand_words_take_under_50_ms() -> None:
     ],
     ids=["verbs", "quotations", "according", "unbalanced"],
 )
-def test_hostile_input_of_the_largest_size_stays_fast(text: str) -> None:
-    extract_candidates("Warm up, he said.")
-    started = time.perf_counter()
-    extract_candidates(text)
-    assert time.perf_counter() - started < 5
+def test_hostile_input_of_the_largest_size_is_handled(text: str) -> None:
+    # Its speed is measured in bench/extract_speed.py (--hostile); here, that it ends with well-formed candidates
+    # (a pattern that backtracks without end would keep the suite from finishing).
+    for candidate in extract_candidates(text):
+        assert candidate.statement
 
 
 # Quality on the labelled texts.

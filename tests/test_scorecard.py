@@ -12,8 +12,7 @@ import pytest
 
 from api.migrate import downgrade, upgrade
 from tests.conftest import Api
-from tests.factories import add_evidence, history_of, make_claim, make_source, move
-from tests.test_exchange import minimal, ndjson, post_import
+from tests.factories import add_evidence, history_of, make_claim, make_source, minimal, move, ndjson, post_import
 
 REVIEWED = ("corroborated", "confirmed", "disputed", "refuted", "unverifiable")
 # Each path ends in a reviewed status; the later moves must not change when the first review happened.

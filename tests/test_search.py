@@ -12,8 +12,7 @@ from api.database import Database
 from api.services import search
 from models import Claim
 from tests.conftest import Api
-from tests.factories import make_claim, make_source
-from tests.test_exchange import ndjson, post_import
+from tests.factories import make_claim, make_source, ndjson, post_import
 
 
 @pytest.fixture
