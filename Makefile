@@ -4,7 +4,7 @@ VENV := .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
 
-.PHONY: run test lint typecheck pytest fuzz clean
+.PHONY: run test test-fast lint typecheck pytest fuzz clean
 
 $(STAMP): pyproject.toml
 	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
@@ -28,6 +28,11 @@ pytest: $(STAMP)
 	$(BIN)/pytest -q
 
 test: lint typecheck pytest
+
+# The loop while coding: lint, types and every test not marked `slow` (each over about 2 s: servers as
+# subprocesses, browsers, many rows). `make test` and CI still run them all.
+test-fast: lint typecheck
+	$(BIN)/pytest -q -m "not slow"
 
 # A long schemathesis run on both engines, every phase (examples, coverage, fuzzing, stateful, and control
 # characters in query parameters and headers): many more generated requests per operation than the suite's run.

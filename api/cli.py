@@ -2,6 +2,10 @@
 
 A user's mistake (a missing file, a closed pipe, a database not yet migrated) ends the command with one line
 on standard error saying what to do, and a non-zero exit status: never a traceback (`main`).
+
+One module, a little over 400 lines: each command is a thin parser over a service, and keeping the parsers
+together keeps `claimdb --help` and the error handling in one place (the log's own commands are in
+api/log_cli.py).
 """
 
 from __future__ import annotations

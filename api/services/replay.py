@@ -10,6 +10,9 @@ links and verdicts whose claim id falls in the batch's id range, so memory stays
 claims, and ranges that cover the whole id space leave no row or event unvisited. Documents are streamed in
 ledger order. Sources, actors and keys are few (one per party, person or key) and held whole. Rows are read
 through `driver_reads.DriverReader`, ids compared in its `key` form.
+
+One module, over 400 lines, because the replay of every projection shares one pass over the ledger and one
+way of naming a mismatch: split by table, the batches would each re-read the events.
 """
 
 from __future__ import annotations

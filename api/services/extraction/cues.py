@@ -5,6 +5,9 @@ Shtupun"), a speech cue ("said", "according to", "adding"), the adjuncts around 
 Saturday", "told broadcaster Suspilne") and one or more statement spans. The statement stands either
 before the attribution (`"...," the analysts said`) or after it (`Zelensky said Israel ...`).
 All offsets here are relative to the sentence.
+
+One module, over 400 lines: the cue patterns and the span rules that read them are one step of the pipeline,
+tuned together against tests/data/extraction; its word lists are in lexicon.py.
 """
 
 from __future__ import annotations

@@ -3,6 +3,9 @@
 The pages hold no rules: the list parses the API's own filter model, documents are found or created by their
 service, the moves offered are the workflow's (`workflow.moves_for`), and a refused form is raised as
 `FormRefused`, so that its transaction is rolled back before the form is drawn again.
+
+One module, a little over 400 lines: the claim page's forms (review, evidence, links) post back to the claim
+page and share its loading and drawing, so splitting them would scatter one page over several files.
 """
 
 from __future__ import annotations
