@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from typing import Any
 
+import pytest
 from fastapi.testclient import TestClient
 from sqlalchemy import select
 
@@ -126,6 +127,7 @@ def test_ipv6_clients_are_counted_by_their_64_block(api: Api) -> None:
     assert _from(api.client.app, "2001:db8:1:3::1").get("/v1/sources", headers=good).status_code == 200
 
 
+@pytest.mark.slow
 def test_the_limiters_memory_is_bounded(settings: Settings, keys: dict[str, str]) -> None:
     app = create_app(settings)
     # A small table, so that a flood from many addresses fills it within the test.

@@ -39,6 +39,7 @@ def test_key_create_prints_the_key_last_and_it_works(api: Api, database_url: str
     assert refused.status_code == 403
 
 
+@pytest.mark.slow
 def test_key_revoke_by_prefix(api: Api, database_url: str) -> None:
     key = run(database_url, "key", "create", "--name", "temp", "--role", "viewer").stdout.strip().splitlines()[-1]
     prefix = key.split("_")[1]
@@ -56,6 +57,7 @@ def test_key_create_refuses_unknown_role(database_url: str) -> None:
     assert "invalid choice" in result.stderr
 
 
+@pytest.mark.slow
 def test_demo_loads_once_and_prints_a_key_per_role(database_url: str, api: Api) -> None:
     first = run(database_url, "demo")
     assert first.returncode == 0, first.stderr
@@ -75,6 +77,7 @@ def _demo_keys(output: str) -> dict[str, str]:
     return {line.split()[0]: line.split()[2] for line in output.splitlines() if "cdb_" in line}
 
 
+@pytest.mark.slow
 def test_each_demo_run_revokes_the_keys_of_the_run_before(database_url: str, api: Api, database: Database) -> None:
     from models import Actor, ApiKey
 
@@ -103,6 +106,7 @@ def test_each_demo_run_revokes_the_keys_of_the_run_before(database_url: str, api
     assert api.as_("viewer").get("/v1/sources").status_code == 200
 
 
+@pytest.mark.slow
 @pytest.mark.fresh_database
 def test_verify_exits_nonzero_on_a_broken_chain(database_url: str, database: Database, api: Api) -> None:
     assert run(database_url, "demo").returncode == 0
@@ -162,6 +166,7 @@ def one_clear_line(result: subprocess.CompletedProcess[str], *expected: str) -> 
         assert words in lines[0], (words, lines[0])
 
 
+@pytest.mark.slow
 def test_commands_on_an_unmigrated_database_say_to_migrate(unmigrated_url: str) -> None:
     for command in (
         ["verify"],
@@ -177,6 +182,7 @@ def test_commands_on_an_unmigrated_database_say_to_migrate(unmigrated_url: str) 
     assert run(unmigrated_url, "verify").returncode == 0
 
 
+@pytest.mark.slow
 def test_a_missing_sqlite_file_is_named_and_never_created(tmp_path: Path) -> None:
     missing = tmp_path / "nowhere.sqlite3"
     url = f"sqlite:///{missing}"
@@ -188,6 +194,7 @@ def test_a_missing_sqlite_file_is_named_and_never_created(tmp_path: Path) -> Non
     assert not missing.exists() and not target.exists()
 
 
+@pytest.mark.slow
 def test_file_mistakes_are_one_line(database_url: str, tmp_path: Path, engine_name: str) -> None:
     one_clear_line(run(database_url, "import", str(tmp_path / "claims.ndjson")), "claims.ndjson", "no such file")
     one_clear_line(run(database_url, "import", str(tmp_path)), "not a file")
@@ -204,6 +211,7 @@ def test_file_mistakes_are_one_line(database_url: str, tmp_path: Path, engine_na
         assert not (tmp_path / "missing").exists()
 
 
+@pytest.mark.slow
 def test_exporting_into_a_closed_pipe_is_one_line(database_url: str, api: Api) -> None:
     assert run(database_url, "demo").returncode == 0
     env = {**os.environ, "DATABASE_URL": database_url}

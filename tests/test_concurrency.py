@@ -223,6 +223,7 @@ def _last_seq(client: httpx.Client) -> int:
         seq = items[-1]["seq"]
 
 
+@pytest.mark.slow
 def test_concurrent_status_changes_with_one_if_match_let_exactly_one_through(
     server: ServerProcess, engine_name: str, capsys: pytest.CaptureFixture[str]
 ) -> None:
@@ -260,6 +261,7 @@ def test_concurrent_status_changes_with_one_if_match_let_exactly_one_through(
         assert verified["events"] == seq_before + 1
 
 
+@pytest.mark.slow
 def test_concurrent_amendments_with_one_if_match_let_exactly_one_through(
     server: ServerProcess, engine_name: str, capsys: pytest.CaptureFixture[str]
 ) -> None:
@@ -301,6 +303,7 @@ def test_concurrent_amendments_with_one_if_match_let_exactly_one_through(
         assert viewer.get("/v1/audit/verify").json()["ok"] is True
 
 
+@pytest.mark.slow
 def test_concurrent_repeats_of_one_idempotent_post_create_one_claim(
     server: ServerProcess, engine_name: str, capsys: pytest.CaptureFixture[str]
 ) -> None:

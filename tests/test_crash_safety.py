@@ -7,6 +7,7 @@ import time
 from typing import Any
 
 import httpx
+import pytest
 from sqlalchemy import text
 
 from api.database import Database
@@ -47,6 +48,7 @@ def _writer(server: ServerProcess, source_id: str, stop: threading.Event, acknow
                 return
 
 
+@pytest.mark.slow
 def test_sigkill_mid_stream_loses_no_acknowledged_write(server: ServerProcess, database: Database) -> None:
     with server.client("analyst") as client:
         source = client.post("/v1/sources", json={"name": "Kupiansk garrison", "kind": "military"})

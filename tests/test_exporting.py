@@ -9,6 +9,7 @@ from typing import Any
 
 import httpx
 import orjson
+import pytest
 
 from api.settings import Settings
 from tests.conftest import Api
@@ -113,6 +114,7 @@ def test_csv_cells_that_a_spreadsheet_would_run_get_a_leading_apostrophe(
     assert {line["statement"] for line in lines} >= set(FORMULAS)
 
 
+@pytest.mark.slow
 def test_export_of_50000_claims_is_streamed_in_many_chunks(api: Api) -> None:
     admin = api.as_("admin")
     body = ndjson([minimal(number, external_id=f"bulk-{number}") for number in range(50_000)])

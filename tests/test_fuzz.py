@@ -74,6 +74,7 @@ def _operations(app: Any) -> list[Any]:
     return [result.ok() for result in schema.get_all_operations()]
 
 
+@pytest.mark.slow
 def test_every_operation_conforms(app: Any, api: Api) -> None:
     headers = _seed(api)
     operations = _operations(app)
@@ -114,6 +115,7 @@ def _parameters(operation: Any, location: str) -> list[str]:
     ]
 
 
+@pytest.mark.slow
 def test_control_characters_in_query_parameters_and_headers_are_refused(app: Any, api: Api) -> None:
     headers = _seed(api)
     operations = _operations(app)
@@ -163,6 +165,7 @@ def test_control_characters_in_query_parameters_and_headers_are_refused(app: Any
     assert not failures, "\n\n".join(f"{label}: {message}" for label, message in failures.items())
 
 
+@pytest.mark.slow
 def test_operations_chained_through_their_links_conform(app: Any, api: Api) -> None:
     """Schemathesis' stateful phase: each step feeds what an answer gave (an id, a Location) into the next."""
     headers = _seed(api)

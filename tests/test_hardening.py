@@ -210,6 +210,7 @@ def test_request_id_is_echoed_and_logged_without_keys(api: Api, caplog: pytest.L
     assert forged.headers["x-request-id"] != "bad\nline"
 
 
+@pytest.mark.slow
 def test_backup_copies_a_live_sqlite_database(api: Api, database_url: str, engine_name: str, tmp_path: Path) -> None:
     from tests.test_cli import run
 

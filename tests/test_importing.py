@@ -224,6 +224,7 @@ def _strip_local(line: dict[str, Any]) -> dict[str, Any]:
     return {key: value for key, value in line.items() if key not in ("id", "created_at")}
 
 
+@pytest.mark.slow
 def test_ndjson_round_trips_through_an_empty_database(api: Api, other_admin: httpx.Client) -> None:
     analyst, reviewer = api.as_("analyst"), api.as_("reviewer")
     staff = make_source(analyst, name="General Staff of the Armed Forces of Ukraine", aliases=["General Staff"])
@@ -274,6 +275,7 @@ def test_ndjson_round_trips_through_an_empty_database(api: Api, other_admin: htt
 # ---- command line ---------------------------------------------------------------------------------------
 
 
+@pytest.mark.slow
 def test_cli_imports_with_log_lines_and_exports(api: Api, database_url: str, tmp_path: Path) -> None:
     path = tmp_path / "claims.ndjson"
     path.write_bytes(ndjson([minimal(number, status="disputed") for number in range(3)]))

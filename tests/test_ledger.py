@@ -83,6 +83,7 @@ def test_verify_names_the_first_tampered_row(api: Api, database: Database) -> No
     assert "hash" in verdict["reason"]
 
 
+@pytest.mark.slow
 @pytest.mark.fresh_database
 def test_verify_detects_a_relinked_chain(api: Api, database: Database) -> None:
     _some_events(api)

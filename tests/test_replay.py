@@ -265,6 +265,7 @@ CASES: dict[str, Case] = {
 }
 
 
+@pytest.mark.slow
 @pytest.mark.parametrize("case", list(CASES))
 def test_verify_names_each_tampered_row(api: Api, database: Database, case: str) -> None:
     world = _world(api)
@@ -418,6 +419,7 @@ def test_upsert_over_an_append_only_row_meets_the_update_guard(api: Api, databas
     assert _verify(api)["ok"] is True
 
 
+@pytest.mark.slow
 def test_claimdb_verify_prints_each_mismatch_and_exits_1(api: Api, database: Database, database_url: str) -> None:
     world = _world(api)
     statements, parameters, _expected = _claim_status(database, world)

@@ -180,6 +180,7 @@ def _every_page(client: Any, **params: Any) -> list[tuple[str, str]]:
             return claims
 
 
+@pytest.mark.slow
 def test_a_word_in_thousands_of_claims_pages_like_the_list_it_filters(api: Api) -> None:
     """Over 2,000 matches SQLite walks the sort order in chunks (api/services/claims.py); the pages must be the
     unfiltered list's pages with the non-matching claims left out, in every order, with a source filter too.

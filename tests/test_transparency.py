@@ -93,6 +93,7 @@ def _checkpoint(api: Api) -> tuple[str, tlog_verify.Checkpoint]:
 # ---- the tree and its proofs ----------------------------------------------------------------------------
 
 
+@pytest.mark.slow
 def test_every_event_is_a_leaf_and_every_proof_verifies(api: Api, database: Database) -> None:
     _history(api)
     client = api.as_("viewer")
@@ -206,6 +207,7 @@ def test_the_checkpoint_is_a_signed_note_of_the_whole_ledger(
     assert log_api.as_("viewer").get("/v1/audit/log-key").text == key.verifier.vkey + "\n"
 
 
+@pytest.mark.slow
 def test_log_verify_accepts_a_ledger_that_only_grew(
     log_api: Api, database_url: str, log_key_file: Path, tmp_path: Path
 ) -> None:
@@ -224,6 +226,7 @@ def test_log_verify_accepts_a_ledger_that_only_grew(
     assert "log verify ok" in checked.stdout
 
 
+@pytest.mark.slow
 @pytest.mark.fresh_database
 def test_the_log_refuses_to_sign_a_rewritten_tail(
     log_api: Api, database: Database, database_url: str, log_key_file: Path, tmp_path: Path
@@ -250,6 +253,7 @@ def test_the_log_refuses_to_sign_a_rewritten_tail(
     assert "not consistent with the checkpoint" in checked.stderr
 
 
+@pytest.mark.slow
 @pytest.mark.fresh_database
 def test_the_log_refuses_to_sign_a_cut_tail(
     log_api: Api, database: Database, database_url: str, log_key_file: Path, tmp_path: Path
@@ -273,6 +277,7 @@ def test_the_log_refuses_to_sign_a_cut_tail(
     assert f"the log has {kept} events, fewer than the {signed.size} of the checkpoint" in checked.stderr
 
 
+@pytest.mark.slow
 @pytest.mark.fresh_database
 def test_verify_finds_events_rewritten_under_an_untouched_tree(
     log_api: Api, database: Database, database_url: str, log_key_file: Path, tmp_path: Path
