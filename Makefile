@@ -3,6 +3,8 @@ PYTHON ?= $(shell command -v python3.11 || command -v python3)
 VENV := .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
+# One test process per core; TEST_WORKERS=0 runs the suite in this process (for a debugger or -s).
+TEST_WORKERS ?= auto
 
 .PHONY: run test test-fast lint typecheck pytest fuzz clean
 
@@ -25,14 +27,14 @@ typecheck: $(STAMP)
 	$(BIN)/mypy
 
 pytest: $(STAMP)
-	$(BIN)/pytest -q
+	$(BIN)/pytest -q -n $(TEST_WORKERS)
 
 test: lint typecheck pytest
 
 # The loop while coding: lint, types and every test not marked `slow` (each over about 2 s: servers as
 # subprocesses, browsers, many rows). `make test` and CI still run them all.
 test-fast: lint typecheck
-	$(BIN)/pytest -q -m "not slow"
+	$(BIN)/pytest -q -n $(TEST_WORKERS) -m "not slow"
 
 # A long schemathesis run on both engines, every phase (examples, coverage, fuzzing, stateful, and control
 # characters in query parameters and headers): many more generated requests per operation than the suite's run.
