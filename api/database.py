@@ -2,12 +2,17 @@
 
 SQLite: WAL, `busy_timeout`, foreign keys on. Writes run in `BEGIN IMMEDIATE` transactions on a
 single writer connection per process, taken in turn from a pool of one: SQLite's own busy handler
-serves waiters unfairly (DESIGN §5), while the pool queue is first come, first served. Reads use
-their own pool and a deferred `BEGIN`, so they never wait for a writer under WAL.
+serves waiters unfairly (DESIGN §5), while the pool queue is first come, first served. Between
+processes (`serve --workers N`, the command line beside a server) the turn passes by a file lock
+(`WriteTurnFile`), so SQLite's busy handler is never what makes a writer wait. Reads use their own
+pool and a deferred `BEGIN`, so they never wait for a writer under WAL.
 """
 
 from __future__ import annotations
 
+import fcntl
+import os
+import threading
 from collections.abc import Iterator
 from contextlib import contextmanager
 from typing import Any
@@ -44,17 +49,71 @@ def _configure_sqlite(engine: Engine, busy_timeout_ms: int, begin_statement: str
         connection.connection.driver_connection.execute(begin_statement)
 
 
+class WriteTurnFile:
+    """The write turn of a SQLite file across processes: an exclusive `flock` on `<database>-writer.lock`.
+
+    SQLite's busy handler polls, sleeping in steps up to 100 ms, so with two processes writing a waiter
+    often sleeps through the moment the lock is free and a writer that just committed wins again (write
+    p99 of seconds). A blocked `flock` is woken by the kernel when the holder lets go, and each process
+    asks with at most one writer at a time (its pool of one), so the turn alternates between processes
+    that both want it. Taken when a write transaction begins, given back when its connection returns to
+    the pool, after the commit or rollback.
+    """
+
+    def __init__(self, database_path: str) -> None:
+        self.path = database_path + "-writer.lock"
+        self._descriptor: int | None = None
+        self._held = False
+        self._guard = threading.Lock()
+
+    def take(self) -> None:
+        with self._guard:
+            if self._descriptor is None:
+                self._descriptor = os.open(self.path, os.O_RDWR | os.O_CREAT, 0o600)
+            descriptor = self._descriptor
+        fcntl.flock(descriptor, fcntl.LOCK_EX)
+        self._held = True
+
+    def give_back(self) -> None:
+        if self._held and self._descriptor is not None:
+            self._held = False
+            fcntl.flock(self._descriptor, fcntl.LOCK_UN)
+
+    def close(self) -> None:
+        with self._guard:
+            if self._descriptor is not None:
+                os.close(self._descriptor)
+                self._descriptor = None
+                self._held = False
+
+
+def _take_turns_across_processes(engine: Engine, turn: WriteTurnFile) -> None:
+    # Registered before the listener that sends BEGIN IMMEDIATE, so the turn is held first.
+    @event.listens_for(engine, "begin")
+    def take_the_write_turn(_connection: Any) -> None:
+        turn.take()
+
+    @event.listens_for(engine, "checkin")
+    def give_back_the_write_turn(_dbapi_connection: Any, _record: Any) -> None:
+        turn.give_back()
+
+
 class Database:
     """The process's engines: one for reads and one for writes (one pool on PostgreSQL)."""
 
     def __init__(self, database_url: str, *, sqlite_busy_timeout_ms: int = 30_000) -> None:
         self.url = normalise_url(database_url)
         self.is_sqlite = self.url.get_backend_name() == "sqlite"
+        self.write_turn: WriteTurnFile | None = None
         if self.is_sqlite:
             connect_args = {"check_same_thread": False}
             self.write_engine = create_engine(
                 self.url, connect_args=connect_args, pool_size=1, max_overflow=0, pool_timeout=60
             )
+            path = self.url.database
+            if path and path != ":memory:" and not path.startswith("file:"):
+                self.write_turn = WriteTurnFile(os.path.abspath(path))
+                _take_turns_across_processes(self.write_engine, self.write_turn)
             _configure_sqlite(self.write_engine, sqlite_busy_timeout_ms, "BEGIN IMMEDIATE")
             # Readers never block one another under WAL: a connection for every worker thread that may ask.
             self.read_engine = create_engine(self.url, connect_args=connect_args, pool_size=8, max_overflow=56)
@@ -94,3 +153,5 @@ class Database:
         self.write_engine.dispose()
         if self.is_sqlite:
             self.read_engine.dispose()
+        if self.write_turn is not None:
+            self.write_turn.close()

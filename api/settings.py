@@ -2,9 +2,10 @@
 
 from __future__ import annotations
 
+import os
 from functools import lru_cache
 
-from pydantic import AliasChoices, Field
+from pydantic import AliasChoices, Field, field_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
 DEFAULT_DATABASE_URL = "sqlite:///./claimdb.sqlite3"
@@ -52,6 +53,25 @@ class Settings(BaseSettings):
     max_header_bytes: int = Field(default=16 * 1024, ge=1024)
     # Refused API keys allowed per client address in any minute (API and desk sign-in); past it, a 429.
     auth_failures_per_minute: int = Field(default=20, ge=1)
+    # Server processes behind `serve`'s one port: a whole number, or `auto` for the machine's cores
+    # (docs/scaling.md says why the default is 1).
+    workers: str = "1"
+
+    @field_validator("workers")
+    @classmethod
+    def _check_workers(cls, value: str) -> str:
+        worker_count(value)
+        return value
+
+
+def worker_count(value: str) -> int:
+    """The number of server processes a `CLAIMDB_WORKERS` / `--workers` value asks for; ValueError if none."""
+    value = value.strip().lower()
+    if value == "auto":
+        return os.cpu_count() or 1
+    if not value.isascii() or not value.isdigit() or not 1 <= int(value) <= 64:
+        raise ValueError(f"workers must be a whole number from 1 to 64, or auto; not {value!r}")
+    return int(value)
 
 
 @lru_cache
