@@ -13,12 +13,14 @@ from __future__ import annotations
 import fcntl
 import os
 import threading
+import time
 from collections.abc import Iterator
 from contextlib import contextmanager
 from typing import Any
 
-from sqlalchemy import Engine, create_engine, event
+from sqlalchemy import Engine, create_engine, event, text
 from sqlalchemy.engine import URL, make_url
+from sqlalchemy.exc import SQLAlchemyError
 from sqlalchemy.orm import Session, sessionmaker
 
 
@@ -98,10 +100,63 @@ def _take_turns_across_processes(engine: Engine, turn: WriteTurnFile) -> None:
         turn.give_back()
 
 
-class Database:
-    """The process's engines: one for reads and one for writes (one pool on PostgreSQL)."""
+# How long a replica that failed to answer is skipped before it is tried again.
+REPLICA_RETRY_SECONDS = 2.0
+_REPLAYED = text("SELECT pg_last_wal_replay_lsn() >= CAST(:lsn AS pg_lsn)")
+_REPLICA_STATE = text(
+    "SELECT pg_last_wal_replay_lsn()::text, extract(epoch FROM now() - pg_last_xact_replay_timestamp())::float8"
+)
 
-    def __init__(self, database_url: str, *, sqlite_busy_timeout_ms: int = 30_000) -> None:
+
+def lsn_position(lsn: str) -> int:
+    """A PostgreSQL WAL position (`16/B374D848`) as a byte offset."""
+    high, _, low = lsn.partition("/")
+    return (int(high, 16) << 32) + int(low, 16)
+
+
+class Replica:
+    """A PostgreSQL streaming standby that serves reads; skipped for a while after it fails to answer.
+
+    Connections open with a short timeout and are checked by the question each read asks first (has it
+    replayed the commit the client names?), so a replica that is down costs the read a failed connect
+    once every `REPLICA_RETRY_SECONDS`, never an error.
+    """
+
+    def __init__(self, url: str) -> None:
+        self.url = normalise_url(url)
+        self.name = f"{self.url.host or 'localhost'}:{self.url.port or 5432}/{self.url.database}"
+        engine = create_engine(
+            self.url, pool_size=10, max_overflow=40, pool_use_lifo=True, connect_args={"connect_timeout": 2}
+        )
+        self.engine = engine.execution_options(isolation_level="REPEATABLE READ")
+        self.sessions = sessionmaker(self.engine, expire_on_commit=False)
+        self._skip_until = 0.0
+
+    def has_replayed(self, lsn: str | None) -> bool:
+        """Whether the replica answers and has replayed the WAL up to `lsn` (up, when None)."""
+        if time.monotonic() < self._skip_until:
+            return False
+        try:
+            with self.engine.connect() as connection:
+                return bool(connection.execute(_REPLAYED, {"lsn": lsn or "0/0"}).scalar())
+        except SQLAlchemyError:
+            self._skip_until = time.monotonic() + REPLICA_RETRY_SECONDS
+            return False
+
+    def state(self) -> tuple[str | None, float | None] | None:
+        """Its replayed WAL position and the age of the last transaction it replayed; None when it is down."""
+        try:
+            with self.engine.connect() as connection:
+                row = connection.execute(_REPLICA_STATE).one()
+        except SQLAlchemyError:
+            return None
+        return row[0], row[1]
+
+
+class Database:
+    """The process's engines: one for reads and one for writes (one pool on PostgreSQL), and any read replicas."""
+
+    def __init__(self, database_url: str, *, sqlite_busy_timeout_ms: int = 30_000, read_replica_urls: str = "") -> None:
         self.url = normalise_url(database_url)
         self.is_sqlite = self.url.get_backend_name() == "sqlite"
         self.write_turn: WriteTurnFile | None = None
@@ -128,12 +183,31 @@ class Database:
             self.read_engine = self.write_engine.execution_options(isolation_level="REPEATABLE READ")
         self._writer = sessionmaker(self.write_engine, expire_on_commit=False)
         self._reader = sessionmaker(self.read_engine, expire_on_commit=False)
+        urls = [url.strip() for url in read_replica_urls.split(",") if url.strip()]
+        if urls and self.is_sqlite:
+            raise ValueError("read replicas (CLAIMDB_READ_REPLICA_URLS) need PostgreSQL as the database")
+        self.replicas = [Replica(url) for url in urls]
+        self._next_replica = 0
+
+    def replicas_in_turn(self) -> list[Replica]:
+        """The replicas, starting from the next in a round robin, so reads spread over them."""
+        start = self._next_replica % len(self.replicas) if self.replicas else 0
+        self._next_replica += 1
+        return self.replicas[start:] + self.replicas[:start]
+
+    def commit_lsn(self, session: Session) -> str | None:
+        """The primary's WAL position after the session's commit (PostgreSQL), for read-your-writes on replicas."""
+        if self.is_sqlite:
+            return None
+        return str(session.execute(text("SELECT pg_current_wal_lsn()::text")).scalar_one())
 
     @property
     def dialect(self) -> str:
         return self.write_engine.dialect.name
 
-    def session(self, *, write: bool) -> Session:
+    def session(self, *, write: bool, replica: Replica | None = None) -> Session:
+        if replica is not None and not write:
+            return replica.sessions()
         return (self._writer if write else self._reader)()
 
     @contextmanager
@@ -155,3 +229,5 @@ class Database:
             self.read_engine.dispose()
         if self.write_turn is not None:
             self.write_turn.close()
+        for replica in self.replicas:
+            replica.engine.dispose()

@@ -53,6 +53,11 @@ class Settings(BaseSettings):
     max_header_bytes: int = Field(default=16 * 1024, ge=1024)
     # Refused API keys allowed per client address in any minute (API and desk sign-in); past it, a 429.
     auth_failures_per_minute: int = Field(default=20, ge=1)
+    # PostgreSQL read replicas (streaming standbys of DATABASE_URL), comma-separated: reads go to them
+    # (docs/scaling.md). A read that names a commit (X-Claimdb-Read-After) waits at most `replica_wait_ms` for a
+    # replica that has replayed it, else the primary answers.
+    read_replica_urls: str = ""
+    replica_wait_ms: int = Field(default=200, ge=0, le=10_000)
     # Server processes behind `serve`'s one port: a whole number, or `auto` for the machine's cores
     # (docs/scaling.md says why the default is 1).
     workers: str = "1"
