@@ -61,7 +61,9 @@ def _wait_for_catch_up(database_url: str, replica_url: str) -> None:
     """Until the replica has replayed everything the primary wrote so far (the test's emptied database too)."""
     target = _scalar(database_url, "SELECT pg_current_wal_lsn()::text")
     deadline = time.monotonic() + 30
-    while not _scalar(replica_url, f"SELECT pg_last_wal_replay_lsn() >= '{target}'::pg_lsn"):
+    # Asked in the replica's `postgres` database: the test's own may not have been replayed into being yet.
+    replica_server = make_url(replica_url).set(database="postgres").render_as_string(hide_password=False)
+    while not _scalar(replica_server, f"SELECT pg_last_wal_replay_lsn() >= '{target}'::pg_lsn"):
         assert time.monotonic() < deadline, "the replica did not catch up"
         time.sleep(0.02)
 
@@ -76,6 +78,7 @@ def clients(
         database_url=database_url,
         secret_key="test-secret",
         read_replica_urls=",".join(filter(None, [extra, replica_url])),
+        replica_wait_ms=1000,  # a loaded machine's replica can lag more than the default 200 ms
     )
     _wait_for_catch_up(database_url, replica_url)
     app = create_app(settings)
@@ -106,7 +109,10 @@ def test_a_write_answers_its_commit_lsn_and_reads_say_where_they_were_served(cli
     assert source.status_code == 201, source.text
     assert LSN.fullmatch(source.headers["X-Claimdb-Commit-LSN"])
     assert source.headers["X-Claimdb-Served-By"] == "primary"
-    read = analyst.get(f"/v1/sources/{source.json()['id']}/claims")
+    read = analyst.get(
+        f"/v1/sources/{source.json()['id']}/claims",
+        headers={"X-Claimdb-Read-After": source.headers["X-Claimdb-Commit-LSN"]},
+    )
     assert read.headers["X-Claimdb-Served-By"] == "replica"
     assert "X-Claimdb-Commit-LSN" not in read.headers
     refused = analyst.get("/v1/claims", headers={"X-Claimdb-Read-After": "yesterday"})
@@ -200,9 +206,10 @@ def _body(source_id: str) -> dict[str, str]:
 @pytest.mark.parametrize("clients", ["postgresql+psycopg://postgres@127.0.0.1:9/claimdb_ci"], indirect=True)
 def test_a_replica_that_is_down_is_skipped_and_health_says_so(clients: dict[str, httpx.Client]) -> None:
     analyst = clients["analyst"]
-    source_id = make_source(analyst)["id"]
+    source = analyst.post("/v1/sources", json={"name": "General Staff", "kind": "military"})
+    token = {"X-Claimdb-Read-After": source.headers["X-Claimdb-Commit-LSN"]}
     for _ in range(4):
-        read = analyst.get(f"/v1/sources/{source_id}/claims")
+        read = analyst.get(f"/v1/sources/{source.json()['id']}/claims", headers=token)
         assert (read.status_code, read.headers["X-Claimdb-Served-By"]) == (200, "replica")
     health = clients["anonymous"].get("/health")
     assert health.status_code == 200, health.text
