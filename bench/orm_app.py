@@ -79,7 +79,7 @@ def get_session() -> Iterator[Session]:
 app = FastAPI()
 
 
-@app.post("/claims", status_code=201, response_model=ClaimOut)
+@app.post("/v1/claims", status_code=201, response_model=ClaimOut)
 def create_claim(body: ClaimIn, session: Annotated[Session, Depends(get_session)]) -> Claim:
     claim = Claim(**body.model_dump())
     session.add(claim)

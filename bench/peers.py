@@ -197,7 +197,7 @@ def main() -> int:
         }
         post = {
             "claimdb": f"http://127.0.0.1:{ports['claimdb']}/v1/claims",
-            "orm": f"http://127.0.0.1:{ports['orm']}/claims",
+            "orm": f"http://127.0.0.1:{ports['orm']}/v1/claims",
         }
         for url in page.values():  # warm the page cache and check both answer 50 rows
             with urllib.request.urlopen(
