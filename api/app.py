@@ -63,6 +63,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         settings.database_url,
         sqlite_busy_timeout_ms=settings.sqlite_busy_timeout_ms,
         read_replica_urls=settings.read_replica_urls,
+        prepared_statements=settings.postgres_prepared_statements,
     )
     log = transparency.Log.from_settings(settings)
 

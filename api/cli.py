@@ -25,7 +25,11 @@ class UserError(Exception):
 def _database(*, migrated: bool = True) -> Database:
     """The configured database; unless `migrated=False`, only once it exists and is at the latest migration."""
     settings = get_settings()
-    database = Database(settings.database_url, sqlite_busy_timeout_ms=settings.sqlite_busy_timeout_ms)
+    database = Database(
+        settings.database_url,
+        sqlite_busy_timeout_ms=settings.sqlite_busy_timeout_ms,
+        prepared_statements=settings.postgres_prepared_statements,
+    )
     if migrated:
         try:
             _require_migrated(database)

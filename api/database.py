@@ -156,7 +156,14 @@ class Replica:
 class Database:
     """The process's engines: one for reads and one for writes (one pool on PostgreSQL), and any read replicas."""
 
-    def __init__(self, database_url: str, *, sqlite_busy_timeout_ms: int = 30_000, read_replica_urls: str = "") -> None:
+    def __init__(
+        self,
+        database_url: str,
+        *,
+        sqlite_busy_timeout_ms: int = 30_000,
+        read_replica_urls: str = "",
+        prepared_statements: bool = True,
+    ) -> None:
         self.url = normalise_url(database_url)
         self.is_sqlite = self.url.get_backend_name() == "sqlite"
         self.write_turn: WriteTurnFile | None = None
@@ -176,7 +183,11 @@ class Database:
         else:
             # As many connections as worker threads (40), so a thread never waits for a connection held by
             # a thread that is itself waiting; writers queue for their turn before taking one.
-            self.write_engine = create_engine(self.url, pool_size=10, max_overflow=40, pool_pre_ping=True)
+            # Behind a transaction pooler a statement prepared on one server connection is missing on the next.
+            pooled_args: dict[str, Any] = {} if prepared_statements else {"prepare_threshold": None}
+            self.write_engine = create_engine(
+                self.url, pool_size=10, max_overflow=40, pool_pre_ping=True, connect_args=pooled_args
+            )
             # The same pool for reads (psycopg sets the level per checkout, without a round trip). A read sees
             # one snapshot across its statements, as SQLite's read transactions do: under PostgreSQL's default,
             # READ COMMITTED, a page's claims and their places could come from either side of an amendment.

@@ -53,6 +53,9 @@ class Settings(BaseSettings):
     max_header_bytes: int = Field(default=16 * 1024, ge=1024)
     # Refused API keys allowed per client address in any minute (API and desk sign-in); past it, a 429.
     auth_failures_per_minute: int = Field(default=20, ge=1)
+    # Whether psycopg prepares statements it runs often (PostgreSQL). Off behind PgBouncer in transaction
+    # pooling before 1.21 (Debian 12's is 1.18): a statement prepared on one server connection is not on the next.
+    postgres_prepared_statements: bool = True
     # PostgreSQL read replicas (streaming standbys of DATABASE_URL), comma-separated: reads go to them
     # (docs/scaling.md). A read that names a commit (X-Claimdb-Read-After) waits at most `replica_wait_ms` for a
     # replica that has replayed it, else the primary answers.
