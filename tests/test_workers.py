@@ -47,7 +47,10 @@ def two_workers(database_url: str, keys: dict[str, str], tmp_path: Path) -> Iter
     process.stop()
 
 
-def test_two_workers_are_two_processes_on_one_port(two_workers: ServerProcess) -> None:
+def test_two_workers_are_two_processes_on_one_port(engine_name: str, request: pytest.FixtureRequest) -> None:
+    if engine_name != "sqlite":
+        pytest.skip("how many processes serve does not depend on the engine")
+    two_workers: ServerProcess = request.getfixturevalue("two_workers")
     pids = two_workers.worker_pids()
     assert len(set(pids)) == 2
     assert two_workers.process is not None and two_workers.process.pid not in pids
@@ -75,11 +78,12 @@ def test_writes_from_both_workers_make_one_whole_chain(two_workers: ServerProces
 
 
 def test_a_writer_waits_for_the_turn_held_by_another_process(
-    two_workers: ServerProcess, database: Database, engine_name: str
+    engine_name: str, database: Database, request: pytest.FixtureRequest
 ) -> None:
     """Another process (here the test's own) holds a write transaction for longer than the busy timeout."""
     if engine_name != "sqlite":
         pytest.skip("the write turn across processes is SQLite's; PostgreSQL queues writers on its ledger lock")
+    two_workers: ServerProcess = request.getfixturevalue("two_workers")
     with two_workers.client("analyst") as analyst:
         source_id = make_source(analyst)["id"]
     answers: list[httpx.Response] = []
