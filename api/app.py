@@ -59,7 +59,12 @@ def _document_the_body_limit(app: FastAPI) -> None:
 
 def create_app(settings: Settings | None = None) -> FastAPI:
     settings = settings or get_settings()
-    database = Database(settings.database_url, sqlite_busy_timeout_ms=settings.sqlite_busy_timeout_ms)
+    database = Database(
+        settings.database_url,
+        sqlite_busy_timeout_ms=settings.sqlite_busy_timeout_ms,
+        read_replica_urls=settings.read_replica_urls,
+        prepared_statements=settings.postgres_prepared_statements,
+    )
     log = transparency.Log.from_settings(settings)
 
     @asynccontextmanager

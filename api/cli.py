@@ -11,7 +11,6 @@ api/log_cli.py).
 from __future__ import annotations
 
 import argparse
-import gc
 import os
 import sys
 from pathlib import Path
@@ -30,7 +29,11 @@ class UserError(Exception):
 def _database(*, migrated: bool = True) -> Database:
     """The configured database; unless `migrated=False`, only once it exists and is at the latest migration."""
     settings = get_settings()
-    database = Database(settings.database_url, sqlite_busy_timeout_ms=settings.sqlite_busy_timeout_ms)
+    database = Database(
+        settings.database_url,
+        sqlite_busy_timeout_ms=settings.sqlite_busy_timeout_ms,
+        prepared_statements=settings.postgres_prepared_statements,
+    )
     if migrated:
         try:
             _require_migrated(database)
@@ -61,33 +64,39 @@ def _require_migrated(database: Database) -> None:
 def cmd_serve(args: argparse.Namespace) -> int:
     import uvicorn
 
-    from api.app import create_app
-    from api.observability import configure_logging
-    from api.server import bounded_protocol
+    from api.server import bounded_protocol, served_app
+    from api.settings import worker_count
 
     settings = get_settings()
-    _database().dispose()  # refuse to start on a database that is missing or not migrated
-    configure_logging(settings.log_level)
     try:
-        app = create_app(settings)
+        workers = worker_count(args.workers if args.workers is not None else settings.workers)
+    except ValueError as error:
+        raise UserError(str(error)) from None
+    _database().dispose()  # refuse to start on a database that is missing or not migrated
+    try:
+        app = served_app()  # built here too when there are workers: a bad setting stops the start, once
     except ValueError as error:  # a log key that cannot sign for this origin, a bad witness URL
         print(f"claimdb: {error}", file=sys.stderr)
         return 2
-    # What is loaded now (modules, the app, prebuilt statements) lives as long as the process. Moved out of the
-    # collector's sight, it is not traversed again by every full collection: those took about 50 ms here, a
-    # pause for every request in flight (bench/README.md, load). Only the server does this: the test suite
-    # builds many apps in one process, and frozen garbage is never collected.
-    gc.freeze()
-    uvicorn.run(
-        app,
-        host=args.host or settings.host,
-        port=args.port or settings.port,
-        log_level=settings.log_level,
+    options = {
+        "host": args.host or settings.host,
+        "port": args.port or settings.port,
+        "log_level": settings.log_level,
         # claimdb writes its own JSON access log with request ids (api/observability.py).
-        access_log=False,
+        "access_log": False,
+    }
+    if workers == 1:
         # httptools, with the bound on a request's head that uvicorn gives only its h11 protocol (api/server.py).
-        http=bounded_protocol(settings.max_header_bytes),
-    )
+        uvicorn.run(app, http=bounded_protocol(settings.max_header_bytes), **options)  # type: ignore[arg-type]
+    else:
+        # Each worker process imports the app and the protocol by name and builds them from the environment.
+        uvicorn.run(
+            "api.server:served_app",
+            factory=True,
+            workers=workers,
+            http="api.server:SettingsBoundedHttpToolsProtocol",
+            **options,  # type: ignore[arg-type]
+        )
     return 0
 
 
@@ -344,6 +353,11 @@ def build_parser() -> argparse.ArgumentParser:
     serve = commands.add_parser("serve", help="serve the HTTP API (CLAIMDB_HOST, CLAIMDB_PORT)")
     serve.add_argument("--host", default=None)
     serve.add_argument("--port", type=int, default=None)
+    serve.add_argument(
+        "--workers",
+        default=None,
+        help="server processes behind the one port: a number, or auto for the machine's cores (CLAIMDB_WORKERS; 1)",
+    )
     serve.set_defaults(handler=cmd_serve)
 
     commands.add_parser("migrate", help="upgrade the database to the latest schema").set_defaults(handler=cmd_migrate)

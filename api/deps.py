@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import re
+import time
 import types
 from collections.abc import AsyncIterator, Awaitable, Callable, Iterator
 from typing import Annotated, Any, Union, get_args, get_origin
@@ -15,7 +16,7 @@ from fastapi.routing import APIRoute
 from sqlalchemy import Connection
 from sqlalchemy.orm import Session
 
-from api.database import Database
+from api.database import Database, Replica
 from api.errors import InvalidInput, PreconditionFailed, Unauthorized
 from api.schemas.common import ascii_integer, text_problem
 from api.services.auth import Principal, authenticate, require_role
@@ -161,8 +162,55 @@ async def take_turn(request: Request) -> AsyncIterator[None]:
         yield
 
 
+# How often a read waiting for its commit asks the replicas again.
+REPLICA_POLL_SECONDS = 0.005
+_LSN = re.compile(r"[0-9A-Fa-f]{1,8}/[0-9A-Fa-f]{1,8}")
+
+
+async def choose_replica(
+    request: Request,
+    read_after: Annotated[
+        str | None,
+        Header(
+            alias="X-Claimdb-Read-After",
+            max_length=17,
+            description="A write's `X-Claimdb-Commit-LSN`: the answer is read where that write is visible.",
+        ),
+    ] = None,
+) -> Replica | None:
+    """The read replica to serve a reading request from, or None for the primary (docs/scaling.md).
+
+    Without `X-Claimdb-Read-After`, the next replica that answers. With it, a replica that has replayed
+    that WAL position, asked again every few milliseconds for at most `replica_wait_ms`; then the primary,
+    which has it. Writes, and everything when no replica is configured, go to the primary.
+    """
+    if read_after is not None and not _LSN.fullmatch(read_after.strip()):
+        raise InvalidInput(
+            "X-Claimdb-Read-After must be a commit position as X-Claimdb-Commit-LSN gives it, e.g. 16/B374D848.",
+            parameter="X-Claimdb-Read-After",
+        )
+    database: Database = request.app.state.database
+    # The desk's pages read from the primary: it does not carry a write's position from page to page.
+    if not database.replicas or request.method not in _SAFE_METHODS or not request.url.path.startswith("/v1/"):
+        return None
+    lsn = read_after.strip() if read_after is not None else None
+    settings: Settings = request.app.state.settings
+    deadline = time.monotonic() + settings.replica_wait_ms / 1000
+    while True:
+        for replica in database.replicas_in_turn():
+            if await anyio.to_thread.run_sync(replica.has_replayed, lsn):
+                request.state.served_by_replica = True
+                return replica
+        if lsn is None or time.monotonic() >= deadline:
+            return None
+        await anyio.sleep(REPLICA_POLL_SECONDS)
+
+
+ReplicaDep = Annotated[Replica | None, Depends(choose_replica)]
+
+
 async def get_session(
-    request: Request, _turn: Annotated[None, Depends(take_turn, scope="function")]
+    request: Request, _turn: Annotated[None, Depends(take_turn, scope="function")], replica: ReplicaDep
 ) -> AsyncIterator[Session]:
     """One session per request: committed once after the route returns and before the response is sent.
 
@@ -173,21 +221,28 @@ async def get_session(
     by the turns held around them, so the finishing hop never waits behind the threads it would free.
     """
     database: Database = request.app.state.database
-    session = database.session(write=request.method not in _SAFE_METHODS)
+    write = request.method not in _SAFE_METHODS
+    session = database.session(write=write, replica=replica)
     try:
         yield session
     except BaseException:
         await anyio.to_thread.run_sync(_finish, session, False)
         raise
-    await anyio.to_thread.run_sync(_finish, session, True)
+    commit_lsn = await anyio.to_thread.run_sync(_finish, session, True, database if write else None)
+    if commit_lsn is not None:
+        request.state.commit_lsn = commit_lsn
 
 
-def _finish(session: Session, commit: bool) -> None:
+def _finish(session: Session, commit: bool, tell_position_of: Database | None = None) -> str | None:
+    """Commit or roll back, and close; after a write's commit, the primary's WAL position when asked."""
     try:
         if commit:
             session.commit()
+            if tell_position_of is not None:
+                return tell_position_of.commit_lsn(session)
         else:
             session.rollback()
+        return None
     except BaseException:
         session.rollback()
         raise
@@ -195,10 +250,10 @@ def _finish(session: Session, commit: bool) -> None:
         session.close()
 
 
-def get_read_session(request: Request) -> Iterator[Session]:
-    """A read-only session beside the request's own: for authentication and for routes that write nothing."""
+def get_read_session(request: Request, replica: ReplicaDep) -> Iterator[Session]:
+    """A read-only session beside the request's own: for routes that write nothing (on a replica, if any)."""
     database: Database = request.app.state.database
-    session = database.session(write=False)
+    session = database.session(write=False, replica=replica)
     try:
         yield session
     finally:

@@ -70,7 +70,12 @@ class RequestContextMiddleware:
             nonlocal status
             if message["type"] == "http.response.start":
                 status = message["status"]
-                message["headers"] = [*message.get("headers", []), (b"x-request-id", request_id.encode())]
+                # Where the answer was read (docs/scaling.md, read replicas), and a write's WAL position.
+                state = scope["state"]
+                routing = [(b"x-claimdb-served-by", b"replica" if state.get("served_by_replica") else b"primary")]
+                if (commit_lsn := state.get("commit_lsn")) is not None:
+                    routing.append((b"x-claimdb-commit-lsn", commit_lsn.encode()))
+                message["headers"] = [*message.get("headers", []), (b"x-request-id", request_id.encode()), *routing]
             await send(message)
 
         try:

@@ -7,6 +7,9 @@ Each is set only when the response has none of its own, so the desk's pages keep
 - `Referrer-Policy: no-referrer` (the desk's pages say `same-origin`, which their Referer check can use);
 - framing refused twice, `X-Frame-Options: DENY` for old browsers and CSP `frame-ancestors 'none'`;
 - `Content-Security-Policy: default-src 'none'`: an API answer opened in a browser runs and loads nothing;
+- `Cache-Control: private, no-cache` on the answer to a request that carried a key (`Authorization`): a
+  shared cache never keeps it, and a browser's or client's own cache asks again each time, with
+  `If-None-Match`, so a 304 saves the body but never serves what the key may no longer read;
 - `Strict-Transport-Security`, only when the request came over HTTPS (directly, or from a trusted proxy
   whose `X-Forwarded-Proto` uvicorn honours): sent over plain HTTP it would be ignored, and on loopback wrong.
 """
@@ -22,6 +25,7 @@ ALWAYS = {
     "x-frame-options": "DENY",
     "content-security-policy": "default-src 'none'; frame-ancestors 'none'; base-uri 'none'; form-action 'none'",
 }
+AUTHENTICATED_CACHE_CONTROL = "private, no-cache"
 HSTS = "max-age=31536000; includeSubDomains"
 
 
@@ -36,6 +40,7 @@ class SecurityHeadersMiddleware:
             await self.app(scope, receive, send)
             return
         over_https = scope.get("scheme") == "https"
+        authenticated = any(name == b"authorization" for name, _value in scope["headers"])
 
         async def send_with_headers(message: Message) -> None:
             if message["type"] == "http.response.start":
@@ -43,6 +48,8 @@ class SecurityHeadersMiddleware:
                 for name, value in ALWAYS.items():
                     if name not in headers:
                         headers[name] = value
+                if authenticated and "cache-control" not in headers:
+                    headers["cache-control"] = AUTHENTICATED_CACHE_CONTROL
                 if over_https and "strict-transport-security" not in headers:
                     headers["strict-transport-security"] = HSTS
             await send(message)

@@ -1,4 +1,9 @@
-"""How `claimdb serve` runs uvicorn: its httptools protocol with a bound on the size of a request's head.
+"""How `claimdb serve` runs uvicorn: the app of each worker process, and its httptools protocol with a bound on
+the size of a request's head.
+
+With `--workers N`, uvicorn starts N processes that each import the app and the protocol by name
+(`served_app`, `SettingsBoundedHttpToolsProtocol`), so both are built from the environment's settings
+in the worker itself.
 
 uvicorn bounds a request's head only on its pure-Python h11 protocol (`h11_max_incomplete_event_size`);
 on httptools, which claimdb runs for speed, the request line and headers are collected without limit, so a
@@ -9,7 +14,11 @@ the security headers every answer carries) and closes the connection once they p
 
 from __future__ import annotations
 
+import gc
+from typing import Any
+
 import orjson
+from fastapi import FastAPI
 from uvicorn.protocols.http.httptools_impl import HttpToolsProtocol
 
 from api.security_headers import ALWAYS
@@ -89,3 +98,30 @@ class BoundedHttpToolsProtocol(HttpToolsProtocol):
 def bounded_protocol(max_head_bytes: int) -> type[BoundedHttpToolsProtocol]:
     """The protocol class for uvicorn's `http=` option, with this bound."""
     return type("BoundedHttpToolsProtocol", (BoundedHttpToolsProtocol,), {"max_head_bytes": max_head_bytes})
+
+
+class SettingsBoundedHttpToolsProtocol(BoundedHttpToolsProtocol):
+    """The bounded protocol with the bound from the settings (`CLAIMDB_MAX_HEADER_BYTES`), importable by name."""
+
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        from api.settings import get_settings
+
+        super().__init__(*args, **kwargs)
+        self.max_head_bytes = get_settings().max_header_bytes
+
+
+def served_app() -> FastAPI:
+    """The app one server process serves, built from the environment's settings (uvicorn's app factory)."""
+    from api.app import create_app
+    from api.observability import configure_logging
+    from api.settings import get_settings
+
+    settings = get_settings()
+    configure_logging(settings.log_level)
+    app = create_app(settings)
+    # What is loaded now (modules, the app, prebuilt statements) lives as long as the process. Moved out of the
+    # collector's sight, it is not traversed again by every full collection: those took about 50 ms here, a
+    # pause for every request in flight (bench/README.md, load). Only the server does this: the test suite
+    # builds many apps in one process, and frozen garbage is never collected.
+    gc.freeze()
+    return app

@@ -2,9 +2,10 @@
 
 from __future__ import annotations
 
+import os
 from functools import lru_cache
 
-from pydantic import AliasChoices, Field
+from pydantic import AliasChoices, Field, field_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
 DEFAULT_DATABASE_URL = "sqlite:///./claimdb.sqlite3"
@@ -52,6 +53,33 @@ class Settings(BaseSettings):
     max_header_bytes: int = Field(default=16 * 1024, ge=1024)
     # Refused API keys allowed per client address in any minute (API and desk sign-in); past it, a 429.
     auth_failures_per_minute: int = Field(default=20, ge=1)
+    # Whether psycopg prepares statements it runs often (PostgreSQL). Off behind PgBouncer in transaction
+    # pooling before 1.21 (Debian 12's is 1.18): a statement prepared on one server connection is not on the next.
+    postgres_prepared_statements: bool = True
+    # PostgreSQL read replicas (streaming standbys of DATABASE_URL), comma-separated: reads go to them
+    # (docs/scaling.md). A read that names a commit (X-Claimdb-Read-After) waits at most `replica_wait_ms` for a
+    # replica that has replayed it, else the primary answers.
+    read_replica_urls: str = ""
+    replica_wait_ms: int = Field(default=200, ge=0, le=10_000)
+    # Server processes behind `serve`'s one port: a whole number, or `auto` for the machine's cores
+    # (docs/scaling.md says why the default is 1).
+    workers: str = "1"
+
+    @field_validator("workers")
+    @classmethod
+    def _check_workers(cls, value: str) -> str:
+        worker_count(value)
+        return value
+
+
+def worker_count(value: str) -> int:
+    """The number of server processes a `CLAIMDB_WORKERS` / `--workers` value asks for; ValueError if none."""
+    value = value.strip().lower()
+    if value == "auto":
+        return os.cpu_count() or 1
+    if not value.isascii() or not value.isdigit() or not 1 <= int(value) <= 64:
+        raise ValueError(f"workers must be a whole number from 1 to 64, or auto; not {value!r}")
+    return int(value)
 
 
 @lru_cache

@@ -227,10 +227,16 @@ def api(app: Any, keys: dict[str, str]) -> Iterator[Api]:
         yield Api(client, keys)
 
 
+@pytest.fixture(params=[1, pytest.param(2, marks=pytest.mark.slow)], ids=["1-worker", "2-workers"])
+def server_workers(request: pytest.FixtureRequest) -> int:
+    """How many worker processes `server` runs: every race and crash test runs against one and against two."""
+    return int(request.param)
+
+
 @pytest.fixture
-def server(database_url: str, keys: dict[str, str], tmp_path: Path) -> Iterator[ServerProcess]:
+def server(database_url: str, keys: dict[str, str], tmp_path: Path, server_workers: int) -> Iterator[ServerProcess]:
     """`claimdb serve` in a subprocess on this test's database, healthy before the test starts."""
-    process = ServerProcess(database_url, tmp_path / "server.log", keys)
+    process = ServerProcess(database_url, tmp_path / "server.log", keys, workers=server_workers)
     process.start()
     try:
         yield process

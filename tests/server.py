@@ -22,13 +22,41 @@ def free_port() -> int:
         return int(probe.getsockname()[1])
 
 
+def _listens(pid: int) -> bool:
+    """Whether the process holds a listening TCP socket (a uvicorn worker, not a helper process)."""
+    try:
+        descriptors = list(Path(f"/proc/{pid}/fd").iterdir())
+    except OSError:
+        return False
+    inodes = set()
+    for descriptor in descriptors:
+        try:
+            target = os.readlink(descriptor)
+        except OSError:
+            continue
+        if target.startswith("socket:["):
+            inodes.add(target[8:-1])
+    for table in ("/proc/net/tcp", "/proc/net/tcp6"):
+        for line in Path(table).read_text().splitlines()[1:]:
+            fields = line.split()
+            if fields[3] == "0A" and fields[9] in inodes:  # 0A: LISTEN
+                return True
+    return False
+
+
 class ServerProcess:
     """Start, kill and restart `claimdb serve` on one database and port."""
 
     def __init__(
-        self, database_url: str, log: Path, keys: dict[str, str], environment: dict[str, str] | None = None
+        self,
+        database_url: str,
+        log: Path,
+        keys: dict[str, str],
+        environment: dict[str, str] | None = None,
+        workers: int = 1,
     ) -> None:
         self.database_url = database_url
+        self.workers = workers
         self.log = log
         self.keys = keys
         self.environment = environment or {}
@@ -47,17 +75,19 @@ class ServerProcess:
         environment.pop("CLAIMDB_DATABASE_URL", None)
         with self.log.open("ab") as output:
             self.process = subprocess.Popen(
-                [CLAIMDB, "serve", "--host", "127.0.0.1", "--port", str(self.port)],
+                [CLAIMDB, "serve", "--host", "127.0.0.1", "--port", str(self.port), "--workers", str(self.workers)],
                 env=environment,
                 stdout=output,
                 stderr=subprocess.STDOUT,
+                # A group of its own: killing it kills every worker process with the supervisor.
+                start_new_session=True,
             )
         deadline = time.monotonic() + timeout
         while True:
             if self.process.poll() is not None:
                 pytest.fail(f"claimdb serve exited with {self.process.returncode}:\n{self.log.read_text()}")
             try:
-                if httpx.get(f"{self.base_url}/health", timeout=2).status_code == 200:
+                if httpx.get(f"{self.base_url}/health", timeout=2).status_code == 200 and self._all_workers_up():
                     return
             except httpx.TransportError:
                 pass
@@ -65,10 +95,23 @@ class ServerProcess:
                 pytest.fail(f"claimdb serve did not become healthy in {timeout} s:\n{self.log.read_text()}")
             time.sleep(0.1)
 
-    def kill(self) -> None:
-        """SIGKILL: no shutdown hooks, no flushing; what was committed must survive."""
+    def worker_pids(self) -> list[int]:
+        """The processes serving requests: the server itself, or the worker processes its supervisor started."""
         assert self.process is not None
-        self.process.send_signal(signal.SIGKILL)
+        if self.workers == 1:
+            return [self.process.pid]
+        children = Path(f"/proc/{self.process.pid}/task/{self.process.pid}/children").read_text().split()
+        # uvicorn's supervisor also starts multiprocessing's resource tracker; workers are the ones that listen.
+        return [int(pid) for pid in children if _listens(int(pid))]
+
+    def _all_workers_up(self) -> bool:
+        return self.workers == 1 or len(self.worker_pids()) == self.workers
+
+    def kill(self) -> None:
+        """SIGKILL to every process of the server at once: no shutdown hooks, no flushing; what was committed must
+        survive."""
+        assert self.process is not None
+        os.killpg(self.process.pid, signal.SIGKILL)
         self.process.wait(timeout=15)
 
     def stop(self) -> None:
@@ -78,7 +121,7 @@ class ServerProcess:
         try:
             self.process.wait(timeout=15)
         except subprocess.TimeoutExpired:
-            self.process.kill()
+            os.killpg(self.process.pid, signal.SIGKILL)
             self.process.wait()
 
     def client(self, who: str) -> httpx.Client:

@@ -6,10 +6,18 @@ import dataclasses
 import uuid
 from typing import Annotated, Any
 
-from fastapi import APIRouter, Depends, Header, Query, Response
+from fastapi import APIRouter, Depends, Header, Query, Request, Response
 
 from api.deps import AnalystDep, IfMatchDep, PrincipalDep, SessionDep, SettingsDep, etag
-from api.routes.common import fast_json, problems
+from api.routes.common import (
+    NOT_MODIFIED,
+    IfNoneMatch,
+    fast_json_tagged,
+    list_not_modified,
+    not_modified,
+    problems,
+    versions_named,
+)
 from api.schemas.claims import (
     ClaimDetailOut,
     ClaimFilters,
@@ -23,7 +31,7 @@ from api.schemas.claims import (
     StatusChangeIn,
 )
 from api.schemas.common import DEFAULT_LIMIT, MAX_LIMIT, Page
-from api.services import claims, times, workflow
+from api.services import caching, claims, times, workflow
 
 router = APIRouter(prefix="/claims", tags=["claims"])
 
@@ -58,31 +66,45 @@ async def claim_filters(filters: Annotated[ClaimFilters, Query()]) -> claims.Cla
     return claims.query_of(filters)
 
 
-@router.get("", response_model=Page[ClaimOut], responses=problems())
+@router.get("", response_model=Page[ClaimOut], responses={**NOT_MODIFIED, **problems()})
 def list_claims(
+    request: Request,
     session: SessionDep,
     settings: SettingsDep,
     _actor: PrincipalDep,
     filters: Annotated[claims.ClaimQuery, Depends(claim_filters)],
     limit: Annotated[int, Query(ge=1, le=MAX_LIMIT)] = DEFAULT_LIMIT,
     cursor: Annotated[str | None, Query(max_length=1000)] = None,
+    if_none_match: IfNoneMatch = None,
 ) -> Response:
-    """Claims matching every filter given (AND), newest statement first by default, keyset-paged."""
+    """Claims matching every filter given (AND), newest statement first by default, keyset-paged.
+
+    Its weak `ETag` names the ledger's head and the query: 304 to `If-None-Match` while nothing changed."""
+    tag, unchanged = list_not_modified(request, session, settings.secret_key, if_none_match)
+    if unchanged is not None:
+        return unchanged
     query = dataclasses.replace(filters, limit=limit, cursor=cursor)
     items, next_cursor = claims.list_claims(session, query, settings.secret_key)
-    return fast_json({"items": items, "next_cursor": next_cursor})
+    return fast_json_tagged({"items": items, "next_cursor": next_cursor}, tag)
 
 
-@router.get("/{claim_id}", response_model=ClaimDetailOut, responses=problems(404))
+@router.get("/{claim_id}", response_model=ClaimDetailOut, responses={**NOT_MODIFIED, **problems(404)})
 def get_claim(
     claim_id: uuid.UUID,
     response: Response,
     session: SessionDep,
     _actor: PrincipalDep,
     as_of: TimeParam = None,
-) -> claims.ClaimDetailDict:
-    """One claim with its evidence and links; `ETag` carries its version. `as_of` shows it as it stood then."""
+    if_none_match: IfNoneMatch = None,
+) -> claims.ClaimDetailDict | Response:
+    """One claim with its evidence and links; `ETag` carries its version. `as_of` shows it as it stood then.
+
+    304 to an `If-None-Match` naming its version, while nothing its answer shows has changed."""
     moment = times.parse_time_bound(as_of, "as_of", end_of_day=True)
+    if moment is None:
+        for version in versions_named(if_none_match):
+            if caching.claim_unchanged_since(session, claim_id, version):
+                return not_modified(etag(version))
     claim = claims.get_claim(session, claim_id, moment)
     response.headers["ETag"] = etag(claim["version"])
     return claim

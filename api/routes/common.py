@@ -1,14 +1,16 @@
-"""What every route shares: the documented problem responses."""
+"""What every route shares: the documented problem responses, fast JSON, and conditional GETs (304)."""
 
 from __future__ import annotations
 
-from typing import Any
+from typing import Annotated, Any
 
 import orjson
-from fastapi import Response
+from fastapi import Header, Request, Response
+from sqlalchemy.orm import Session
 
 from api.errors import PROBLEM_MEDIA_TYPE
-from api.schemas.common import Problem
+from api.schemas.common import Problem, ascii_integer
+from api.services import caching
 
 _DESCRIPTIONS = {
     401: "No API key, or an unknown or revoked one.",
@@ -41,3 +43,50 @@ def fast_json(body: Any) -> Response:
     as Pydantic writes them: ISO 8601 with `Z` for UTC.
     """
     return Response(orjson.dumps(body, option=orjson.OPT_UTC_Z), media_type="application/json")
+
+
+IfNoneMatch = Annotated[
+    str | None,
+    Header(max_length=1000, description="An `ETag` this server sent: 304 without a body while it is current."),
+]
+NOT_MODIFIED: dict[int | str, dict[str, Any]] = {
+    304: {"description": "Not modified: `If-None-Match` names the answer's current `ETag`; no body."}
+}
+
+
+def _opaque_tags(if_none_match: str) -> list[str]:
+    """The entity tags an `If-None-Match` lists, weak or strong alike (GET compares them weakly)."""
+    return [tag.strip().removeprefix("W/") for tag in if_none_match.split(",") if tag.strip()]
+
+
+def etag_matches(if_none_match: str | None, tag: str) -> bool:
+    if not if_none_match:
+        return False
+    opaque = tag.removeprefix("W/")
+    return any(candidate in ("*", opaque) for candidate in _opaque_tags(if_none_match))
+
+
+def versions_named(if_none_match: str | None) -> list[int]:
+    """The claim versions an `If-None-Match` names (`"3"`, `W/"3"`); what names no version is ignored."""
+    if not if_none_match:
+        return []
+    found = (ascii_integer(tag.strip('"')) for tag in _opaque_tags(if_none_match))
+    return [version for version in found if version is not None]
+
+
+def not_modified(tag: str) -> Response:
+    return Response(status_code=304, headers={"ETag": tag})
+
+
+def list_not_modified(
+    request: Request, session: Session, secret: str, if_none_match: str | None
+) -> tuple[str, Response | None]:
+    """A list's `ETag` (the ledger head and the query), and the 304 to answer instead when it matches."""
+    tag = caching.list_validator(session, secret, request.url.path, request.query_params.multi_items())
+    return tag, not_modified(tag) if etag_matches(if_none_match, tag) else None
+
+
+def fast_json_tagged(body: Any, tag: str) -> Response:
+    response = fast_json(body)
+    response.headers["ETag"] = tag
+    return response

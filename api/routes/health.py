@@ -8,7 +8,7 @@ from fastapi import APIRouter, Request
 from fastapi.responses import JSONResponse
 from sqlalchemy.exc import SQLAlchemyError
 
-from api.database import Database
+from api.database import Database, lsn_position
 from api.errors import problem_response
 from api.migrate import current_revision
 from api.routes.common import problems
@@ -36,7 +36,36 @@ def health(request: Request) -> Any:
             "Service unavailable",
             f"The database is at migration {revision}, not {expected}: run `claimdb migrate`.",
         )
-    return JSONResponse({"status": "ok", "database": database.dialect, "migration": revision})
+    answer: dict[str, Any] = {"status": "ok", "database": database.dialect, "migration": revision}
+    if database.replicas:
+        answer["replicas"] = _replicas(database)
+    return JSONResponse(answer)
+
+
+def _replicas(database: Database) -> list[dict[str, Any]]:
+    """Each replica: up or not, how far its replay is behind the primary's WAL (bytes) and since when (seconds).
+
+    `replay_age_seconds` is the age of the last transaction it replayed: on a primary that writes nothing, it
+    grows though the replica is caught up, which `lag_bytes` 0 then says.
+    """
+    with database.write_engine.connect() as connection:
+        primary = lsn_position(connection.exec_driver_sql("SELECT pg_current_wal_lsn()::text").scalar_one())
+    described = []
+    for replica in database.replicas:
+        state = replica.state()
+        replayed, age = state if state is not None else (None, None)
+        if replayed is None:
+            described.append({"name": replica.name, "up": False})
+            continue
+        described.append(
+            {
+                "name": replica.name,
+                "up": True,
+                "lag_bytes": max(0, primary - lsn_position(replayed)),
+                "replay_age_seconds": round(age, 3) if age is not None else None,
+            }
+        )
+    return described
 
 
 @router.get("/health/live", responses={422: _HEALTH_PROBLEMS[422]})

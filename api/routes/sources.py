@@ -5,10 +5,10 @@ from __future__ import annotations
 import uuid
 from typing import Annotated, Literal
 
-from fastapi import APIRouter, Query, Response
+from fastapi import APIRouter, Query, Request, Response
 
 from api.deps import AnalystDep, PrincipalDep, SessionDep, SettingsDep
-from api.routes.common import fast_json, problems
+from api.routes.common import NOT_MODIFIED, IfNoneMatch, fast_json_tagged, list_not_modified, problems
 from api.schemas.claims import ClaimOut
 from api.schemas.common import DEFAULT_LIMIT, MAX_LIMIT, Page
 from api.schemas.sources import ScorecardOut, SourceIn, SourceOut, SourcePatch, SourceUpdateOut
@@ -68,8 +68,9 @@ def scorecard(
     return sources.scorecard(session, source_id, include_children)
 
 
-@router.get("/{source_id}/claims", response_model=Page[ClaimOut], responses=problems(404))
+@router.get("/{source_id}/claims", response_model=Page[ClaimOut], responses={**NOT_MODIFIED, **problems(404)})
 def source_claims(
+    request: Request,
     source_id: uuid.UUID,
     session: SessionDep,
     settings: SettingsDep,
@@ -77,9 +78,13 @@ def source_claims(
     include_children: Annotated[bool, Query(description="Add every descendant's claims.")] = False,
     limit: Annotated[int, Query(ge=1, le=MAX_LIMIT)] = DEFAULT_LIMIT,
     cursor: Annotated[str | None, Query(max_length=1000)] = None,
+    if_none_match: IfNoneMatch = None,
 ) -> Response:
-    """The source's claims, newest statement first (the same as `GET /v1/claims?source=<id>`)."""
+    """The source's claims, newest statement first (the same as `GET /v1/claims?source=<id>`); `ETag` as there."""
+    tag, unchanged = list_not_modified(request, session, settings.secret_key, if_none_match)
+    if unchanged is not None:
+        return unchanged
     items, next_cursor = claims.list_source_claims(
         session, source_id, include_children=include_children, limit=limit, cursor=cursor, secret=settings.secret_key
     )
-    return fast_json({"items": items, "next_cursor": next_cursor})
+    return fast_json_tagged({"items": items, "next_cursor": next_cursor}, tag)
