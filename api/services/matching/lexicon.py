@@ -21,12 +21,12 @@ _SPEECH_EN = (
     r"tells\s+[\w\s.'-]{1,40}?|informed|informs|alleged|alleges|asserted|asserts|insisted|insists)"
 )
 _SPEECH_UK = (
-    r"(?:заявив|заявила|заявили|заявляє|повідомив|повідомила|повідомили|повідомляє|зазначив|зазначила|"
+    r"(?:заявив|заявила|заявили|заявило|повідомило|заявляє|повідомив|повідомила|повідомили|повідомляє|зазначив|зазначила|"
     r"зазначили|сказав|сказала|сказали|написав|написала|написали|стверджує|стверджують|підтвердив|підтвердила|"
     r"підтвердили|вважає|вважають|інформує|додав|додала)"
 )
 _SPEECH_RU = (
-    r"(?:заявил|заявила|заявили|заявляет|сообщил|сообщила|сообщили|сообщает|отметил|отметила|отметили|сказал|"
+    r"(?:заявил|заявила|заявили|заявило|сообщило|заявляет|сообщил|сообщила|сообщили|сообщает|отметил|отметила|отметили|сказал|"
     r"сказала|сказали|написал|написала|написали|утверждает|утверждают|подтвердил|подтвердила|подтвердили|"
     r"считает|считают|информирует|добавил|добавила)"
 )
@@ -36,11 +36,13 @@ ATTRIBUTION_PREFIXES = tuple(
     re.compile(pattern, re.IGNORECASE | re.UNICODE)
     for pattern in (
         rf"^{_WHO}\s+{_SPEECH_EN}(?:\s+on\s+\w+)?(?:\s+that|\s*[:,])\s*",
+        # "Governor X said three civilians were killed": a short subject and a verb of saying, without "that".
+        r"^(?:[\w.'’-]+\s+){0,5}?[\w.'’-]+\s+(?:said|says|stated|claimed|told\s+\w+|wrote|announced)\s+",
         rf"^(?:according\s+to|citing|as\s+reported\s+by|per)\s+{_WHO}\s*,\s*",
-        rf"^{_WHO}\s*,?\s+{_SPEECH_UK}\s*,?\s+(?:що\s+)?",
-        rf"^(?:за\s+словами|за\s+даними|як\s+повідомляє|як\s+повідомив|як\s+повідомили|як\s+зазначає|згідно\s+з)\s+{_WHO}\s*,\s*",
-        rf"^{_WHO}\s*,?\s+{_SPEECH_RU}\s*,?\s+(?:что\s+)?",
-        rf"^(?:по\s+словам|по\s+данным|как\s+сообщает|как\s+сообщил|как\s+сообщили|как\s+отмечает|согласно)\s+{_WHO}\s*,\s*",
+        rf"^{_WHO}\s+{_SPEECH_UK}\s*(?:,\s*що|:)\s+",
+        rf"^(?:за\s+словами|за\s+даними|як\s+повідомляє|як\s+повідомив|як\s+повідомили|як\s+повідомляють|як\s+зазначає|згідно\s+з)\s+{_WHO}\s*,\s*",
+        rf"^{_WHO}\s+{_SPEECH_RU}\s*(?:,\s*что|:)\s+",
+        rf"^(?:по\s+словам|по\s+данным|как\s+сообщает|как\s+сообщил|как\s+сообщили|как\s+сообщают|как\s+отмечает|согласно)\s+{_WHO}\s*,\s*",
     )
 )
 ATTRIBUTION_SUFFIXES = tuple(
@@ -58,7 +60,7 @@ NEGATIONS: dict[str, frozenset[str]] = {
     "en": _words(
         """
 not no never none nobody nothing neither nor without cannot denied denies deny denying refuted
-refutes rejected dismissed false untrue
+refutes false untrue
 """
     ),
     "uk": _words(
@@ -90,6 +92,7 @@ meanwhile reportedly allegedly likely
 )
 _STOP_UK = _words(
     """
+внаслідок щодо поблизу
 і й та а але або чи що як це цей ця ці той та те ті там тут у в на з із зі до від по за про для при
 під над між через біля після перед під час через його її їх їхній їм він вона воно вони ми ви я мене
 нас вас був була було були є бути буде будуть вже ще також тільки лише саме дуже так який яка яке
@@ -99,6 +102,7 @@ _STOP_UK = _words(
 )
 _STOP_RU = _words(
     """
+результате результат вследствие
 и й а но или ли что как это этот эта эти тот та то те там тут у в во на с со из до от по за про для
 при под над между через около после перед его ее её их им он она оно они мы вы я меня нас вас был
 была было были есть быть будет будут уже еще ещё также только лишь именно очень так который которая
@@ -134,7 +138,15 @@ IRREGULAR_EN = {
     "lost": "lose", "left": "leave", "took": "take", "taken": "take", "fought": "fight", "hit": "strike",
     "began": "begin", "begun": "begin", "brought": "bring", "sent": "send", "held": "hold", "drove": "drive",
     "driven": "drive", "fell": "fall", "fallen": "fall", "seized": "seiz", "shelled": "shell", "died": "die",
-    "dead": "die", "killed": "kill", "wounded": "wound", "injured": "injur",
+    "dead": "die", "killed": "kill", "wounded": "wound", "injured": "injur", "blew": "blow", "blown": "blow",
+    "caught": "catch", "chose": "choos", "chosen": "choos", "built": "build", "bought": "buy", "came": "come",
+    "did": "do", "done": "do", "found": "find", "gave": "give", "given": "give", "got": "get", "gotten": "get",
+    "went": "go", "gone": "go", "knew": "know", "known": "know", "led": "lead", "made": "make", "met": "meet",
+    "ran": "run", "saw": "see", "seen": "see", "sought": "seek", "spoke": "speak", "spoken": "speak",
+    "stood": "stand", "stole": "steal", "stolen": "steal", "swept": "sweep", "threw": "throw", "thrown": "throw",
+    "told": "tell", "understood": "understand", "woke": "wake", "won": "win", "wrote": "write", "written": "write",
+    "rose": "rise", "risen": "rise", "flew": "fly", "flown": "fly", "froze": "freez", "frozen": "freez",
+    "fully": "full", "heavily": "heavi",
 }  # fmt: skip
 
 # Each group: the concept's name first, then words that paraphrases use for it (surface forms; they are stemmed
@@ -206,7 +218,7 @@ SYNONYM_GROUPS: dict[str, list[list[str]]] = {
         ["війська", "військо", "сили", "армія", "підрозділ", "військовий", "військові", "солдат"],
         ["загинути", "вбити", "убити", "загиблий", "смерть", "жертва", "загиблі"],
         ["поранити", "поранений", "травмувати", "постраждати", "постраждалий"],
-        ["цивільний", "мешканець", "житель", "людина", "люди", "населення"],
+        ["цивільний", "мирний", "мешканець", "житель", "людина", "люди", "населення"],
         ["удар", "обстріл", "обстріляти", "атака", "атакувати", "вдарити", "поцілити"],
         ["ракета", "ракетний"],
         ["дрон", "безпілотник", "шахед", "бпла"],
@@ -221,6 +233,7 @@ SYNONYM_GROUPS: dict[str, list[list[str]]] = {
         ["російський", "росія", "рф"],
         ["район", "напрямок", "околиця", "область"],
         ["бойовий", "бій", "бойові", "штурм", "боєць"],
+        ["тривати", "вестися", "відбуватися"],
     ],
     "ru": [
         ["отойти", "отступить", "отступление", "отход", "оставить", "выйти", "отвести", "отступать"],
@@ -241,5 +254,6 @@ SYNONYM_GROUPS: dict[str, list[list[str]]] = {
         ["украинский", "всу", "украина"],
         ["район", "направление", "окрестность", "область"],
         ["боевой", "бой", "штурм"],
+        ["идти", "вестись", "продолжаться"],
     ],
 }

