@@ -283,3 +283,57 @@ def test_same_assertion_precision_and_recall_per_category(api: Any) -> None:
         assert same / count >= MIN_RECALL, category
     for category in NEVER_SAME:
         assert table[category][1] == 0, category
+
+
+# ---- the desk ----------------------------------------------------------------------------------------
+
+
+def test_desk_post_form_asks_already_recorded_and_links_in_one_click(api: Any) -> None:
+    from tests.test_web import claim_count, desk, token_of
+
+    analyst = api.as_("analyst")
+    staff = make_source(analyst, name="General Staff", aliases=["GS"])
+    recorded = make_claim(analyst, staff["id"], statement="Russian forces withdrew from Izium.", places=["Izium"])
+    client = desk(api, "analyst")
+    form = {
+        "csrf_token": token_of(client, "/claims/new"),
+        "statement": "Russian troops pulled out of Izyum.",
+        "source": "GS",
+        "channel": "statement",
+        "stated_at": "2022-05-14",
+        "places": "Izyum",
+        "idempotency_key": "desk-form-1",
+    }
+    asked = client.post("/claims/new", data=form)
+    assert asked.status_code == 200
+    assert "Already recorded?" in asked.text and f"/claims/{recorded['id']}" in asked.text
+    assert claim_count(api) == 1
+    linked = client.post("/claims/new", data={**form, "intent": "duplicates", "link_to": recorded["id"]})
+    assert linked.status_code == 303
+    new_id = linked.headers["location"].rsplit("/", 1)[1]
+    links = analyst.get(f"/v1/claims/{new_id}").json()["links"]
+    assert [(link["kind"], link["claim_id"]) for link in links] == [("duplicates", recorded["id"])]
+    anyway = client.post("/claims/new", data={**form, "idempotency_key": "desk-form-2", "intent": "post"})
+    assert anyway.status_code == 303 and claim_count(api) == 3
+
+
+def test_desk_claim_page_says_who_else_says_it_and_compare_page_shows_sides(api: Any) -> None:
+    from tests.test_web import desk
+
+    analyst = api.as_("analyst")
+    staff = make_source(analyst, name="General Staff", affiliation="UA")
+    isw = make_source(analyst, name="ISW", kind="think_tank", affiliation="US")
+    mod = make_source(analyst, name="Russian Ministry of Defence", affiliation="RU")
+    claim = make_claim(analyst, staff["id"], statement="Russian forces withdrew from Izium.", places=["Izium"])
+    make_claim(analyst, isw["id"], statement="Russian troops pulled out of Izyum.", places=["Izyum"])
+    make_claim(analyst, mod["id"], statement="Russian forces did not withdraw from Izium.", places=["Izium"])
+    client = desk(api, "viewer")
+    page = client.get(f"/claims/{claim['id']}")
+    assert page.status_code == 200
+    assert "Who else says it" in page.text
+    assert "Asserted by General Staff and ISW, independent; contradicted by Russian Ministry of Defence." in page.text
+    compared = client.get("/compare", params={"place": "Ізюм", "stated_from": "2022-05-01", "stated_to": "2022-05-31"})
+    assert compared.status_code == 200
+    assert "3 claims about Ізюм" in compared.text
+    assert compared.text.index(">RU</h2>") < compared.text.index(">UA</h2>") < compared.text.index(">US</h2>")
+    assert client.get("/compare", params={"place": "Izium", "stated_from": "May"}).status_code == 422

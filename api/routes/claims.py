@@ -53,18 +53,7 @@ def create_claim(
     names up to 3 recorded claims it may repeat (already recorded?): a post is never refused for them."""
     claim_id, _created = claims.create_claim(session, actor, body, idempotency_key)
     response.headers["Location"] = f"/v1/claims/{claim_id}"
-    similar = matcher.similar(
-        session,
-        claim_id,
-        matcher.MatchRequest(
-            statement=body.statement,
-            quote=body.quote,
-            source_id=body.source_id,
-            stated_at=body.stated_at,
-            places=list(body.places),
-            language=body.language,
-        ),
-    )
+    similar = matcher.similar(session, claim_id, matcher.request_of(body))
     return {**_detail(response, session, claim_id), "similar": similar}
 
 

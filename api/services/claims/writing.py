@@ -65,6 +65,11 @@ def _idempotent_replay(session: Session, actor: Principal, key: str, digest: str
     return stored.claim_id
 
 
+def is_repeated_post(session: Session, actor: Principal, idempotency_key: str | None) -> bool:
+    """Whether this actor already posted with this Idempotency-Key: the post will answer that claim again."""
+    return idempotency_key is not None and session.get(IdempotencyKey, (actor.id, idempotency_key)) is not None
+
+
 def create_claim(
     session: Session, actor: Principal, data: ClaimIn, idempotency_key: str | None = None
 ) -> tuple[uuid.UUID, bool]:

@@ -14,6 +14,7 @@ from typing import TypedDict
 
 from sqlalchemy.orm import Session
 
+from api.schemas.claims import ClaimIn
 from api.services import parties, sources
 from api.services.claims.reading import describe
 from api.services.claims.shape import ClaimDict
@@ -126,6 +127,19 @@ def match(
     claim_ids = index.candidates(session, terms, request.stated_at, limit=read, exclude=exclude, per_term=per_term)
     claims = describe(session, claim_ids)
     return score_claims(session, request, claims, minimum)[: request.limit]
+
+
+def request_of(body: ClaimIn, limit: int = 10) -> MatchRequest:
+    """The match request a claim's post makes."""
+    return MatchRequest(
+        statement=body.statement,
+        quote=body.quote,
+        source_id=body.source_id,
+        stated_at=body.stated_at,
+        places=list(body.places),
+        language=body.language,
+        limit=limit,
+    )
 
 
 def similar(session: Session, claim_id: uuid.UUID, request: MatchRequest) -> list[CandidateDict]:
