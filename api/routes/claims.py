@@ -43,6 +43,7 @@ def create_claim(
     body: ClaimIn,
     response: Response,
     session: SessionDep,
+    settings: SettingsDep,
     actor: AnalystDep,
     idempotency_key: Annotated[
         str | None,
@@ -53,7 +54,7 @@ def create_claim(
     names up to 3 recorded claims it may repeat (already recorded?): a post is never refused for them."""
     claim_id, _created = claims.create_claim(session, actor, body, idempotency_key)
     response.headers["Location"] = f"/v1/claims/{claim_id}"
-    similar = matcher.similar(session, claim_id, matcher.request_of(body))
+    similar = matcher.similar(session, claim_id, matcher.request_of(body)) if settings.similar_on_post else []
     return {**_detail(response, session, claim_id), "similar": similar}
 
 

@@ -10,6 +10,7 @@ no more than a rare one. The claims sharing the most (rarest) terms are the cand
 
 from __future__ import annotations
 
+import functools
 import math
 import uuid
 from collections import defaultdict
@@ -17,12 +18,14 @@ from collections.abc import Iterable
 from datetime import datetime, timedelta
 from typing import Any
 
-from sqlalchemy import delete, insert, literal, select, union_all
+from sqlalchemy import TextClause, bindparam, delete, insert, text
 from sqlalchemy.orm import Session
 
+from api.services.claims.reading import to_raw_ids
 from api.services.matching.scoring import WINDOW_DAYS
 from api.services.matching.text import index_terms
 from models import ClaimMatchTerm
+from models.base import UTCDateTime
 
 PER_TERM = 200
 MAX_QUERY_TERMS = 16
@@ -51,6 +54,38 @@ def replace_terms(session: Session, claim_id: uuid.UUID, rows: list[dict[str, An
     write_terms(session, rows)
 
 
+# One term's postings, `{i}` its position in the request: the nearest after the request's time, the nearest before,
+# or the latest when there is no time. Every value is a bound parameter.
+_AFTER = (
+    "SELECT {i} AS term, claim_id FROM (SELECT claim_id FROM claim_match_terms WHERE term = :t{i} "
+    "AND stated_at >= :at AND stated_at <= :high ORDER BY stated_at LIMIT :half) AS after_{i}"
+)
+_BEFORE = (
+    "SELECT {i} AS term, claim_id FROM (SELECT claim_id FROM claim_match_terms WHERE term = :t{i} "
+    "AND stated_at < :at AND stated_at >= :low ORDER BY stated_at DESC LIMIT :half) AS before_{i}"
+)
+_LATEST = (
+    "SELECT {i} AS term, claim_id FROM (SELECT claim_id FROM claim_match_terms WHERE term = :t{i} "
+    "ORDER BY stated_at DESC LIMIT :limit) AS latest_{i}"
+)
+
+
+@functools.lru_cache(maxsize=64)
+def _postings_statement(term_count: int, windowed: bool) -> TextClause:
+    """The postings query for `term_count` terms, built once per shape: per term, the claims nearest in time
+    (half after the request's time and half before, within the window; or the latest, without a time)."""
+    shapes = (_AFTER, _BEFORE) if windowed else (_LATEST,)
+    parts = [shape.replace("{i}", str(index)) for index in range(term_count) for shape in shapes]
+    statement = text(" UNION ALL ".join(parts))
+    if windowed:
+        statement = statement.bindparams(
+            bindparam("at", type_=UTCDateTime()),
+            bindparam("low", type_=UTCDateTime()),
+            bindparam("high", type_=UTCDateTime()),
+        )
+    return statement
+
+
 def candidates(
     session: Session,
     terms: Iterable[str],
@@ -59,35 +94,30 @@ def candidates(
     limit: int,
     exclude: Iterable[uuid.UUID] = (),
     per_term: int = PER_TERM,
-) -> list[uuid.UUID]:
-    """The claims that share the most of `terms`, rare terms weighing more, nearest to `stated_at` in time."""
-    wanted = sorted(set(terms))[:MAX_QUERY_TERMS] if len(set(terms)) > MAX_QUERY_TERMS else sorted(set(terms))
+) -> list[Any]:
+    """The claims that share the most of `terms`, rare terms weighing more, nearest to `stated_at` in time; as
+    raw ids (the driver's own form, for `describe_current`), best first."""
+    wanted = sorted(set(terms))[:MAX_QUERY_TERMS]
     if not wanted:
         return []
-    table = ClaimMatchTerm.__table__
-    parts = []
-    half = max(1, per_term // 2)
-    for term in wanted:
-        base = select(literal(term).label("term"), table.c.claim_id).where(table.c.term == term)
-        if stated_at is None:
-            parts.append(base.order_by(table.c.stated_at.desc()).limit(per_term).subquery())
-            continue
-        low, high = stated_at - timedelta(days=WINDOW_DAYS), stated_at + timedelta(days=WINDOW_DAYS)
-        after = base.where(table.c.stated_at >= stated_at, table.c.stated_at <= high)
-        before = base.where(table.c.stated_at < stated_at, table.c.stated_at >= low)
-        parts.append(after.order_by(table.c.stated_at).limit(half).subquery())
-        parts.append(before.order_by(table.c.stated_at.desc()).limit(half).subquery())
-    statement = union_all(*(select(part.c.term, part.c.claim_id) for part in parts))
-    postings: dict[str, list[uuid.UUID]] = defaultdict(list)
-    for term, claim_id in session.execute(statement):
-        postings[term].append(claim_id)
-    excluded = set(exclude)
-    weights: dict[uuid.UUID, float] = defaultdict(float)
-    for claim_ids in postings.values():
+    parameters: dict[str, Any] = {f"t{index}": term for index, term in enumerate(wanted)}
+    if stated_at is None:
+        parameters["limit"] = per_term
+    else:
+        window = timedelta(days=WINDOW_DAYS)
+        parameters.update(at=stated_at, low=stated_at - window, high=stated_at + window, half=max(1, per_term // 2))
+    session.flush()
+    rows = session.execute(_postings_statement(len(wanted), stated_at is not None), parameters).all()
+    postings: dict[int, list[Any]] = defaultdict(list)
+    for term_index, raw_id in rows:
+        postings[term_index].append(raw_id)
+    excluded = set(to_raw_ids(session.get_bind().dialect, list(exclude)))
+    weights: dict[Any, float] = defaultdict(float)
+    for raw_ids in postings.values():
         # A term found in every claim it was allowed to read says little; one found in a few says much.
-        weight = math.log(1 + per_term / len(claim_ids))
-        for claim_id in claim_ids:
-            if claim_id not in excluded:
-                weights[claim_id] += weight
+        weight = math.log(1 + per_term / len(raw_ids))
+        for raw_id in raw_ids:
+            if raw_id not in excluded:
+                weights[raw_id] += weight
     ranked = sorted(weights.items(), key=lambda item: (-item[1], str(item[0])))
-    return [claim_id for claim_id, _weight in ranked[:limit]]
+    return [raw_id for raw_id, _weight in ranked[:limit]]

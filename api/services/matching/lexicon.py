@@ -32,6 +32,12 @@ _SPEECH_RU = (
 )
 _WHO = r"[^,.;:!?\"«»]{1,80}?"
 
+# A cheap first look: text without any of these words has no attribution wrapper to take off.
+ATTRIBUTION_CUE = re.compile(
+    rf"\b(?:{_SPEECH_EN}|according|citing|reported\s+by|per|{_SPEECH_UK}|{_SPEECH_RU}|словами|даними|повідомля\w*|"
+    r"згідно|данным|сообща\w*|согласно|как|як)\b",
+    re.IGNORECASE | re.UNICODE,
+)
 ATTRIBUTION_PREFIXES = tuple(
     re.compile(pattern, re.IGNORECASE | re.UNICODE)
     for pattern in (

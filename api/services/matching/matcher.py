@@ -16,7 +16,7 @@ from sqlalchemy.orm import Session
 
 from api.schemas.claims import ClaimIn
 from api.services import parties, sources
-from api.services.claims.reading import describe
+from api.services.claims.reading import describe_current
 from api.services.claims.shape import ClaimDict
 from api.services.matching import index
 from api.services.matching.scoring import (
@@ -28,8 +28,8 @@ from api.services.matching.scoring import (
 from api.services.matching.text import features, index_terms, place_keys, surface_names
 
 # How many claims the index hands the scorer for each candidate answered: enough that the best are among them.
-READ_PER_ANSWER = 3
-MIN_READ = 20
+READ_PER_ANSWER = 2
+MIN_READ = 12
 SIMILAR_LIMIT = 3
 
 
@@ -51,21 +51,13 @@ class MatchRequest:
     limit: int = 10
 
 
-def side_of(
-    statement: str,
-    language: str | None,
-    places: list[str],
-    stated_at: datetime | None,
-    party_id: uuid.UUID | None,
-    party_name: str | None,
-) -> Side:
+def side_of(statement: str, language: str | None, places: list[str], stated_at: datetime | None) -> Side:
+    """A claim, or the request, as the scorer sees it."""
     return Side(
         features=features(statement, language, tuple(places)),
         places=place_keys(places),
         place_names=surface_names(statement, places),
         stated_at=stated_at,
-        party_id=party_id,
-        party_name=party_name,
     )
 
 
@@ -77,39 +69,45 @@ def _party_names(
 
 
 def score_claims(
-    session: Session, request: MatchRequest, claims: list[ClaimDict], minimum: float = RELATED_MINIMUM
+    session: Session,
+    request: MatchRequest,
+    claims: list[ClaimDict],
+    minimum: float = RELATED_MINIMUM,
+    limit: int | None = None,
 ) -> list[CandidateDict]:
-    """Score recorded claims against the request; those at `minimum` or above, best first."""
-    source_ids = {claim["source"]["id"] for claim in claims}
-    if request.source_id is not None:
-        source_ids.add(request.source_id)
-    party_of, party_names = _party_names(session, source_ids)
-    request_party = party_of.get(request.source_id) if request.source_id is not None else None
-    query = side_of(
-        request.statement,
-        request.language,
-        request.places,
-        request.stated_at,
-        request_party,
-        party_names.get(request_party) if request_party is not None else None,
-    )
-    found: list[CandidateDict] = []
+    """Score recorded claims against the request; the best `limit` at `minimum` or above, best first, each said
+    to be of the same party as the request's source or an independent one (parties are looked up for those
+    answered only: they change no score)."""
+    query = side_of(request.statement, request.language, request.places, request.stated_at)
+    scored = []
     for claim in claims:
-        party = party_of.get(claim["source"]["id"])
-        candidate = side_of(
-            claim["statement"],
-            claim["language"],
-            claim["places"],
-            claim["stated_at"],
-            party,
-            party_names.get(party) if party is not None else None,
-        )
+        candidate = side_of(claim["statement"], claim["language"], claim["places"], claim["stated_at"])
         result = score_pair(query, candidate)
         if result.score >= minimum:
-            found.append(
-                {"claim": claim, "score": result.score, "relation": result.relation, "reasons": result.reasons}
-            )
-    found.sort(key=lambda item: (-item["score"], str(item["claim"]["id"])))
+            scored.append((claim, result))
+    scored.sort(key=lambda item: (-item[1].score, str(item[0]["id"])))
+    scored = scored[:limit] if limit is not None else scored
+    party_of: dict[uuid.UUID, uuid.UUID] = {}
+    party_names: dict[uuid.UUID, str] = {}
+    if request.source_id is not None and scored:
+        party_of, party_names = _party_names(
+            session, {request.source_id, *(claim["source"]["id"] for claim, _result in scored)}
+        )
+    request_party = party_of.get(request.source_id) if request.source_id is not None else None
+    found: list[CandidateDict] = []
+    for claim, result in scored:
+        reasons = list(result.reasons)
+        party = party_of.get(claim["source"]["id"])
+        if request_party is not None and party is not None:
+            name = party_names.get(party, claim["source"]["name"])
+            if party == request_party:
+                reasons.insert(len(reasons) - len(result.blockers), f"the same party ({name})")
+            else:
+                reasons.insert(
+                    len(reasons) - len(result.blockers),
+                    f"an independent party ({name}, not {party_names.get(request_party, '')})",
+                )
+        found.append({"claim": claim, "score": result.score, "relation": result.relation, "reasons": reasons})
     return found
 
 
@@ -124,9 +122,9 @@ def match(
     """The recorded claims most like the request, best first, at most `request.limit`."""
     terms = index_terms(request.statement, request.language, request.places)
     read = max(MIN_READ, READ_PER_ANSWER * request.limit)
-    claim_ids = index.candidates(session, terms, request.stated_at, limit=read, exclude=exclude, per_term=per_term)
-    claims = describe(session, claim_ids)
-    return score_claims(session, request, claims, minimum)[: request.limit]
+    raw_ids = index.candidates(session, terms, request.stated_at, limit=read, exclude=exclude, per_term=per_term)
+    claims = describe_current(session, raw_ids)
+    return score_claims(session, request, claims, minimum, request.limit)
 
 
 def request_of(body: ClaimIn, limit: int = 10) -> MatchRequest:

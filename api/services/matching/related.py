@@ -204,7 +204,7 @@ def _cluster(claims: list[ClaimDict]) -> list[ClusterDict]:
     """Claims of one party grouped greedily: each joins the first cluster whose first claim it matches."""
     clusters: list[tuple[Any, ClusterDict]] = []
     for claim in sorted(claims, key=lambda item: (item["stated_at"], str(item["id"]))):
-        side = side_of(claim["statement"], claim["language"], claim["places"], claim["stated_at"], None, None)
+        side = side_of(claim["statement"], claim["language"], claim["places"], claim["stated_at"])
         for first, cluster in clusters:
             if score_pair(first, side).score >= SAME_ASSERTION_THRESHOLD:
                 cluster["claims"].append(claim)

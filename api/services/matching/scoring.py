@@ -42,8 +42,6 @@ class Side:
     places: frozenset[str]
     place_names: dict[str, str]
     stated_at: datetime | None
-    party_id: object | None
-    party_name: str | None
 
 
 @dataclass(frozen=True)
@@ -52,6 +50,7 @@ class Score:
     relation: str
     reasons: list[str]
     text: float
+    blockers: list[str]
 
 
 def effective_places(side: Side) -> frozenset[str]:
@@ -111,11 +110,6 @@ def score_pair(query: Side, candidate: Side, candidate_names: dict[str, str] | N
     else:
         time = max(0.0, 1 - (days - SAME_DAYS) / (WINDOW_DAYS - SAME_DAYS))
         reasons.append(f"stated {_plural(round(days), 'day')} apart")
-    if query.party_id is not None and candidate.party_id is not None:
-        if query.party_id == candidate.party_id:
-            reasons.append(f"the same party ({candidate.party_name})")
-        else:
-            reasons.append(f"an independent party ({candidate.party_name}, not {query.party_name})")
     score = 0.8 * text + 0.1 * place + 0.1 * time
     blockers: list[str] = []
     negation_differs = query.features.negated != candidate.features.negated
@@ -149,7 +143,7 @@ def score_pair(query: Side, candidate: Side, candidate_names: dict[str, str] | N
         relation = "same_assertion"
     else:
         relation = "related"
-    return Score(round(score, 4), relation, reasons, text)
+    return Score(round(score, 4), relation, reasons, text, blockers)
 
 
 def _numeric(value: str) -> float:

@@ -27,6 +27,7 @@ import pymorphy3  # type: ignore[import-untyped]
 import snowballstemmer  # type: ignore[import-untyped]
 
 from api.services.matching.lexicon import (
+    ATTRIBUTION_CUE,
     ATTRIBUTION_PREFIXES,
     ATTRIBUTION_SUFFIXES,
     IRREGULAR_EN,
@@ -62,6 +63,7 @@ _FOLDS = (
 _VOWELS = frozenset("aeiouy")
 
 
+@functools.lru_cache(maxsize=100_000)
 def name_key(name: str) -> str:
     """A name's consonant skeleton, the same across Cyrillic and its Latin transliterations.
 
@@ -104,6 +106,8 @@ def detect_language(text: str, declared: str | None = None) -> str:
 def strip_attribution(text: str) -> str:
     """The assertion without the attribution wrapped around it, repeatedly ("UPI reports that ISW said that …")."""
     current = text.strip()
+    if not ATTRIBUTION_CUE.search(current):
+        return current
     for _ in range(4):
         before = current
         for pattern in ATTRIBUTION_PREFIXES:
@@ -174,6 +178,7 @@ def known_place_names() -> frozenset[str]:
     return frozenset(_gazetteer())
 
 
+@functools.lru_cache(maxsize=100_000)
 def place_key(name: str) -> str:
     """A place's key: the skeleton of the gazetteer's own name for it when it knows the spelling (so that the
     Ukrainian and the Russian names of a town agree: Vovchansk, Volchansk), else of the name as written."""
