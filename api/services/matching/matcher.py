@@ -31,6 +31,10 @@ from api.services.matching.text import features, index_terms, place_keys, surfac
 READ_PER_ANSWER = 2
 MIN_READ = 12
 SIMILAR_LIMIT = 3
+# A post pays for its `similar` inside its own write turn: fewer postings a term (the nearest in time) and fewer
+# claims scored than a match request, enough to find a repeat, whose rare terms put it first.
+SIMILAR_PER_TERM = 60
+SIMILAR_READ = 8
 
 
 class CandidateDict(TypedDict):
@@ -118,10 +122,12 @@ def match(
     exclude: Iterable[uuid.UUID] = (),
     minimum: float = RELATED_MINIMUM,
     per_term: int = index.PER_TERM,
+    read: int | None = None,
 ) -> list[CandidateDict]:
-    """The recorded claims most like the request, best first, at most `request.limit`."""
+    """The recorded claims most like the request, best first, at most `request.limit`; `per_term` postings are
+    read for each term, and the `read` best claims among them are scored."""
     terms = index_terms(request.statement, request.language, request.places)
-    read = max(MIN_READ, READ_PER_ANSWER * request.limit)
+    read = read or max(MIN_READ, READ_PER_ANSWER * request.limit)
     raw_ids = index.candidates(session, terms, request.stated_at, limit=read, exclude=exclude, per_term=per_term)
     claims = describe_current(session, raw_ids)
     return score_claims(session, request, claims, minimum, request.limit)
@@ -143,4 +149,11 @@ def request_of(body: ClaimIn, limit: int = 10) -> MatchRequest:
 def similar(session: Session, claim_id: uuid.UUID, request: MatchRequest) -> list[CandidateDict]:
     """What a new post may already be: at most 3 claims at or above the suggestion threshold, itself excluded."""
     limited = MatchRequest(**{**request.__dict__, "limit": SIMILAR_LIMIT})
-    return match(session, limited, exclude=[claim_id], minimum=SUGGESTION_THRESHOLD)
+    return match(
+        session,
+        limited,
+        exclude=[claim_id],
+        minimum=SUGGESTION_THRESHOLD,
+        per_term=SIMILAR_PER_TERM,
+        read=SIMILAR_READ,
+    )
