@@ -186,6 +186,10 @@ def test_compare_groups_a_place_by_side_and_party_across_scripts(api: Any) -> No
     assert sorted(len(cluster["claims"]) for cluster in ua["clusters"]) == [1, 2]
     only = api.as_("viewer").get("/v1/compare", params={**params, "source": "Russian Ministry of Defence"}).json()
     assert [side["affiliation"] for side in only["sides"]] == ["RU"]
+    # The Ukrainian and the Russian names of a town differ by more than transliteration; the gazetteer joins them.
+    make_claim(analyst, staff["id"], statement="Fighting continues in the town.", places=["Вовчанськ"])
+    volchansk = api.as_("viewer").get("/v1/compare", params={"place": "Volchansk"}).json()
+    assert volchansk["claims"] == 1
     bad = api.as_("viewer").get("/v1/compare", params={"place": "Izium", "stated_from": "May"})
     assert bad.status_code == 422
 

@@ -18,7 +18,7 @@ from api.services.claims.reading import describe
 from api.services.claims.shape import ClaimDict, RefDict
 from api.services.matching.matcher import MatchRequest, match, side_of
 from api.services.matching.scoring import SAME_ASSERTION_THRESHOLD, score_pair
-from api.services.matching.text import NAME_PREFIX, name_key
+from api.services.matching.text import NAME_PREFIX, place_key
 from models import ClaimLink, ClaimMatchTerm, Document, Source
 from models.vocabulary import LinkKind
 
@@ -224,7 +224,7 @@ def compare(
     to_text: str | None = None,
 ) -> CompareDict:
     """The claims about a place (in any script or spelling) in a window, by affiliation, then party, clustered."""
-    key = name_key(place)
+    key = place_key(place)
     query = select(ClaimMatchTerm.claim_id).where(ClaimMatchTerm.term == NAME_PREFIX + key)
     if stated_from is not None:
         query = query.where(ClaimMatchTerm.stated_at >= stated_from)
