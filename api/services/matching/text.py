@@ -27,7 +27,7 @@ import pymorphy3  # type: ignore[import-untyped]
 import snowballstemmer  # type: ignore[import-untyped]
 
 from api.services.matching.lexicon import (
-    ATTRIBUTION_CUE,
+    ATTRIBUTION_CUES,
     ATTRIBUTION_PREFIXES,
     ATTRIBUTION_SUFFIXES,
     IRREGULAR_EN,
@@ -106,7 +106,7 @@ def detect_language(text: str, declared: str | None = None) -> str:
 def strip_attribution(text: str) -> str:
     """The assertion without the attribution wrapped around it, repeatedly ("UPI reports that ISW said that …")."""
     current = text.strip()
-    if not ATTRIBUTION_CUE.search(current):
+    if ATTRIBUTION_CUES.isdisjoint(_WORD.findall(current.casefold())):
         return current
     for _ in range(4):
         before = current
