@@ -28,6 +28,9 @@ class Settings(BaseSettings):
     # Reading requests served at once per process; more wait their turn in the event loop. Python runs one
     # thread at a time, so beyond a few, reader threads only fight over the interpreter lock (bench/README.md).
     read_concurrency: int = Field(default=2, ge=1, le=64)
+    # Whether `POST /v1/claims` answers `similar` (docs/matching.md); off, it answers `[]`. The match index is
+    # written either way. bench/match_speed.py measures the post with and without it.
+    similar_on_post: bool = True
     # The organisation named as author of ClaimReview exports.
     publisher_name: str = "claimdb"
     # Where this claimdb is reached publicly: stable claim URLs in exports are built from it.

@@ -57,12 +57,14 @@ from api.services import merkle  # noqa: E402
 from api.services.claims.records import claim_rows, created_payload  # noqa: E402
 from api.services.documents import document_record  # noqa: E402
 from api.services.ledger import GENESIS_HASH, canonical_bytes  # noqa: E402
+from api.services.matching.index import term_rows  # noqa: E402
 from api.services.names import name_key  # noqa: E402
 from api.services.sources import SourceRecord, source_record  # noqa: E402
 from api.services.verdicts import assertion_sha256  # noqa: E402
 from models import (  # noqa: E402
     Actor,
     Claim,
+    ClaimMatchTerm,
     ClaimPlace,
     ClaimTag,
     ClaimVia,
@@ -605,6 +607,7 @@ TABLE_ORDER = (
     "claim_places",
     "claim_tags",
     "claim_via",
+    "claim_match_terms",
     "evidence",
     "events",
     "verdicts",
@@ -613,8 +616,8 @@ TABLE_ORDER = (
 TABLES: dict[str, Table] = {
     model.__tablename__: model.__table__  # type: ignore[misc]
     for model in (
-        Actor, Source, SourceName, Document, Claim, ClaimPlace, ClaimTag, ClaimVia, Evidence, Event, Verdict,
-        VerdictEvidence,
+        Actor, Source, SourceName, Document, Claim, ClaimPlace, ClaimTag, ClaimVia, ClaimMatchTerm, Evidence, Event,
+        Verdict, VerdictEvidence,
     )
 }  # fmt: skip
 COLUMNS = {name: tuple(column.name for column in table.columns) for name, table in TABLES.items()}
@@ -1272,6 +1275,13 @@ class Filler:
             rows_places["claim_places"].extend(as_tuple("claim_places", row) for row in rows.places)
             rows_places["claim_tags"].extend(as_tuple("claim_tags", row) for row in rows.tags)
             rows_places["claim_via"].extend(as_tuple("claim_via", row) for row in rows.via)
+            # The match index, by the writer's own builder (api/services/matching/index.py).
+            rows_places["claim_match_terms"].extend(
+                as_tuple("claim_match_terms", row)
+                for row in term_rows(
+                    claim_id, recorded["statement"], recorded["language"], recorded["places"], recorded["stated_at"]
+                )
+            )
             ledger.add(
                 "claim.created",
                 created_at,

@@ -5,6 +5,7 @@ from models.base import Base
 from models.claim import (
     Claim,
     ClaimLink,
+    ClaimMatchTerm,
     ClaimPlace,
     ClaimTag,
     ClaimVia,
@@ -25,6 +26,7 @@ __all__ = [
     "Base",
     "Claim",
     "ClaimLink",
+    "ClaimMatchTerm",
     "ClaimPlace",
     "ClaimTag",
     "ClaimVia",

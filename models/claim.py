@@ -182,3 +182,19 @@ class VerdictEvidence(Base):
 
     claim_id: Mapped[uuid.UUID] = mapped_column(ForeignKey("verdicts.claim_id"), primary_key=True)
     evidence_id: Mapped[uuid.UUID] = mapped_column(ForeignKey("evidence.id"), primary_key=True, index=True)
+
+
+class ClaimMatchTerm(Base):
+    """One term of a claim's statement in the match index (api/services/matching): a stem, a lemma or a name's
+    skeleton, with the claim's `stated_at`, so that the claims sharing a term in a window are one range scan.
+
+    Derived from the claim's current record and rewritten in the transaction that records or amends it; not a
+    projection of the ledger (the words it derives from are). No row id on SQLite: the key is the table.
+    """
+
+    __tablename__ = "claim_match_terms"
+    __table_args__ = ({"sqlite_with_rowid": False},)
+
+    term: Mapped[str] = mapped_column(String(64), primary_key=True)
+    stated_at: Mapped[datetime] = mapped_column(primary_key=True)
+    claim_id: Mapped[uuid.UUID] = mapped_column(ForeignKey("claims.id"), primary_key=True, index=True)

@@ -31,7 +31,9 @@ from api.schemas.claims import (
     StatusChangeIn,
 )
 from api.schemas.common import DEFAULT_LIMIT, MAX_LIMIT, Page
+from api.schemas.matching import ClaimCreatedOut
 from api.services import caching, claims, times, workflow
+from api.services.matching import matcher
 
 router = APIRouter(prefix="/claims", tags=["claims"])
 
@@ -44,21 +46,24 @@ def _detail(response: Response, session: SessionDep, claim_id: uuid.UUID) -> cla
     return claim
 
 
-@router.post("", status_code=201, response_model=ClaimDetailOut, responses=problems(403, 409))
+@router.post("", status_code=201, response_model=ClaimCreatedOut, responses=problems(403, 409))
 def create_claim(
     body: ClaimIn,
     response: Response,
     session: SessionDep,
+    settings: SettingsDep,
     actor: AnalystDep,
     idempotency_key: Annotated[
         str | None,
         Header(max_length=255, description="Repeat a POST safely: same key and body, same answer."),
     ] = None,
-) -> claims.ClaimDetailDict:
-    """Record a claim with its attribution, exactly as it was said. Its status starts as `claimed`."""
+) -> dict[str, Any]:
+    """Record a claim with its attribution, exactly as it was said. Its status starts as `claimed`. `similar`
+    names up to 3 recorded claims it may repeat (already recorded?): a post is never refused for them."""
     claim_id, _created = claims.create_claim(session, actor, body, idempotency_key)
     response.headers["Location"] = f"/v1/claims/{claim_id}"
-    return _detail(response, session, claim_id)
+    similar = matcher.similar(session, claim_id, matcher.request_of(body)) if settings.similar_on_post else []
+    return {**_detail(response, session, claim_id), "similar": similar}
 
 
 async def claim_filters(filters: Annotated[ClaimFilters, Query()]) -> claims.ClaimQuery:

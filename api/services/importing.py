@@ -40,7 +40,8 @@ from api.schemas.importing import ClaimLine, DocumentRefIn, SourceRefIn
 from api.services import bulk, documents, ledger, names, sources, verdicts
 from api.services.auth import Principal, require_role
 from api.services.claims import records
-from models import Claim, ClaimPlace, ClaimTag, ClaimVia, Document, Source, SourceName, Verdict
+from api.services.matching import index as match_index
+from models import Claim, ClaimMatchTerm, ClaimPlace, ClaimTag, ClaimVia, Document, Source, SourceName, Verdict
 from models.vocabulary import REVIEWED_STATUSES, Reliability, Role
 
 MAX_ERRORS = 100
@@ -479,6 +480,7 @@ class _Import:
             (ClaimPlace, batch.places),
             (ClaimTag, batch.tags),
             (ClaimVia, batch.via),
+            (ClaimMatchTerm, batch.match_terms),
         ):
             bulk.insert_rows(self.session, _table(model), rows)
         last_seq = ledger.append_many(self.session, batch.events, self.now)
@@ -536,6 +538,9 @@ class _Import:
         batch.places.extend(rows.places)
         batch.tags.extend(rows.tags)
         batch.via.extend(rows.via)
+        batch.match_terms.extend(
+            match_index.term_rows(claim_id, line.statement, line.language, list(line.places), line.stated_at)
+        )
         basis = None
         if reviewed:
             # An imported reviewed status is a verdict reached elsewhere: it binds to the words imported.
@@ -618,6 +623,7 @@ class _Batch:
     places: list[dict[str, Any]] = field(default_factory=list)
     tags: list[dict[str, Any]] = field(default_factory=list)
     via: list[dict[str, Any]] = field(default_factory=list)
+    match_terms: list[dict[str, Any]] = field(default_factory=list)
     events: list[ledger.NewEvent] = field(default_factory=list)
     # (index in `events`, claim id, assertion digest) of each imported reviewed status
     verdicts: list[tuple[int, uuid.UUID, str]] = field(default_factory=list)

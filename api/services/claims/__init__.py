@@ -21,6 +21,7 @@ from api.services.claims.writing import (
     amend_claim,
     bump_version,
     create_claim,
+    is_repeated_post,
     require_version,
 )
 
@@ -37,6 +38,7 @@ __all__ = [
     "describe",
     "get_claim",
     "history",
+    "is_repeated_post",
     "list_claims",
     "list_source_claims",
     "query_of",

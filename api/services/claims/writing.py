@@ -23,10 +23,13 @@ from api.services.claims import records
 from api.services.claims.reading import current_states
 from api.services.common import insert_unique
 from api.services.documents import require_document
+from api.services.matching import index as match_index
 from models import Claim, ClaimLink, ClaimPlace, ClaimTag, ClaimVia, Evidence, IdempotencyKey, Source
 from models.vocabulary import Role, Status
 
 IDEMPOTENCY_WINDOW = timedelta(hours=24)
+# The fields the match index derives a claim's terms from: amending one rewrites them.
+MATCHED_FIELDS = frozenset({"statement", "language", "places", "stated_at"})
 
 
 def _check_references(session: Session, values: dict[str, Any]) -> None:
@@ -62,6 +65,11 @@ def _idempotent_replay(session: Session, actor: Principal, key: str, digest: str
     return stored.claim_id
 
 
+def is_repeated_post(session: Session, actor: Principal, idempotency_key: str | None) -> bool:
+    """Whether this actor already posted with this Idempotency-Key: the post will answer that claim again."""
+    return idempotency_key is not None and session.get(IdempotencyKey, (actor.id, idempotency_key)) is not None
+
+
 def create_claim(
     session: Session, actor: Principal, data: ClaimIn, idempotency_key: str | None = None
 ) -> tuple[uuid.UUID, bool]:
@@ -91,6 +99,10 @@ def create_claim(
         for model, listed in ((ClaimPlace, rows.places), (ClaimTag, rows.tags), (ClaimVia, rows.via)):
             if listed:
                 session.execute(insert(model), listed)
+        match_index.write_terms(
+            session,
+            match_index.term_rows(claim_id, data.statement, data.language, list(data.places), data.stated_at),
+        )
 
     if data.external_id is None:
         write()  # no unique column but the new id: no savepoint needed
@@ -199,6 +211,19 @@ def amend_claim(
         _replace_rows(session, ClaimTag, claim_id, records.tag_rows(claim_id, changes["tags"]))
     if "via" in changed:
         _replace_rows(session, ClaimVia, claim_id, records.via_rows(claim_id, changes["via"]))
+    if MATCHED_FIELDS.intersection(changed):
+        after_state = {**before_state, **changes}
+        match_index.replace_terms(
+            session,
+            claim_id,
+            match_index.term_rows(
+                claim_id,
+                after_state["statement"],
+                after_state["language"],
+                list(after_state["places"]),
+                after_state["stated_at"],
+            ),
+        )
     ledger.append(
         session,
         "claim.amended",

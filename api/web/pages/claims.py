@@ -26,6 +26,10 @@ from api.schemas.common import MAX_LIMIT, ascii_integer
 from api.schemas.documents import DocumentIn
 from api.services import claims, documents, sources, times, workflow
 from api.services.auth import Principal
+from api.services.matching import matcher
+from api.services.matching import related as matching_related
+from api.services.matching.matcher import CandidateDict
+from api.services.matching.scoring import SUGGESTION_THRESHOLD
 from api.web import views
 from api.web.forms import FormErrors, present, split_lines, split_list, utc_time, values_of, version_of
 from api.web.pages.rendering import (
@@ -181,11 +185,22 @@ def _resolve(session: Session, value: str | None, parameter: str, field: str, er
         return None
 
 
-def record_claim(session: Session, principal: Principal, form: PageForm) -> tuple[uuid.UUID | None, FormErrors]:
-    """Record the claim a form describes (the post form, or an accepted extraction), or say what is wrong.
+# What a form's submit button asks for after "already recorded?": post it as it is, or post it linked.
+_POST_ANYWAY = "post"
+_LINK_INTENTS = (LinkKind.DUPLICATES.value, LinkKind.CORROBORATES.value)
 
-    A caller that shows the form again raises `FormRefused`, so that the request's transaction is rolled back
-    and nothing of a refused form is kept, not even the report it would have recorded.
+
+def record_claim(
+    session: Session, principal: Principal, form: PageForm
+) -> tuple[uuid.UUID | None, FormErrors, list[CandidateDict]]:
+    """Record the claim a form describes (the post form, or an accepted extraction), or say what is wrong, or
+    what it may repeat.
+
+    A first submission whose statement matches recorded claims at the suggestion threshold records nothing and
+    answers them (third item): the analyst then links the new claim to one (`intent` duplicates or corroborates,
+    `link_to`), or posts it anyway (`intent` post). A caller that shows the form again raises `FormRefused`, so
+    that the request's transaction is rolled back and nothing of a refused form is kept, not even the report it
+    would have recorded.
     """
     errors = FormErrors()
     source_id = _resolve(session, form.get("source"), "source_id", "source", errors)
@@ -225,6 +240,13 @@ def record_claim(session: Session, principal: Principal, form: PageForm) -> tupl
             document = DocumentIn.model_validate(present({"title": form.get("document_title"), "url": form.get("url")}))
         except ValidationError as error:
             errors.add_validation(error)
+    intent = form.get("intent")
+    # A resent form (a double click) answers the claim it recorded, as the API does, not "already recorded?".
+    repeated = claims.is_repeated_post(session, principal, form.get("idempotency_key"))
+    if body is not None and not errors and not repeated and intent not in (_POST_ANYWAY, *_LINK_INTENTS):
+        similar = matcher.match(session, matcher.request_of(body, matcher.SIMILAR_LIMIT), minimum=SUGGESTION_THRESHOLD)
+        if similar:
+            return None, errors, similar
     if body is not None and not errors:
         try:
             if document is not None:
@@ -232,22 +254,35 @@ def record_claim(session: Session, principal: Principal, form: PageForm) -> tupl
                     update={"document_id": documents.find_or_create_document(session, principal, document)}
                 )
             claim_id, _created = claims.create_claim(session, principal, body, form.get("idempotency_key"))
+            if intent in _LINK_INTENTS:
+                link = LinkIn.model_validate({"kind": intent, "to_claim": form.get("link_to")})
+                claims.add_link(session, principal, claim_id, link)
         except DomainError as error:
             errors.add_domain(error)
+        except ValidationError as error:
+            errors.add_validation(error)
         else:
-            return claim_id, errors
-    return None, errors
+            return claim_id, errors, []
+    return None, errors, []
 
 
 def claim_form_page(
-    request: Request, session: Session, settings: Any, form: PageForm, errors: FormErrors | None = None
+    request: Request,
+    session: Session,
+    settings: Any,
+    form: PageForm,
+    errors: FormErrors | None = None,
+    similar: list[CandidateDict] | None = None,
 ) -> HTMLResponse:
-    """The post form again, filled in as submitted, with the errors (if any) beside the fields."""
+    """The post form again, filled in as submitted, with the errors (if any) beside the fields, and the claims it
+    may repeat ("already recorded?") above it."""
     values = values_of(form, CLAIM_FORM_FIELDS)
     if not values["idempotency_key"]:
         values["idempotency_key"] = str(uuid.uuid4())
     status_code = errors.status if errors else 200
-    return render(request, "claim_new.html", _claim_form_context(session, settings, values, errors), status_code)
+    context = _claim_form_context(session, settings, values, errors)
+    context.update(similar=similar or [], resubmit=values, resubmit_action="/claims/new")
+    return render(request, "claim_new.html", context, status_code)
 
 
 @router.post("/claims/new")
@@ -258,9 +293,11 @@ def new_claim_submit(
     if form.get("intent") == "edit":
         # "Edit first" from the extraction page: show the candidate in the form; record nothing yet.
         return claim_form_page(request, session, settings, form)
-    claim_id, errors = record_claim(session, principal, form)
+    claim_id, errors, similar = record_claim(session, principal, form)
     if claim_id is not None:
         return RedirectResponse(f"/claims/{claim_id}", status_code=303)
+    if similar:
+        return claim_form_page(request, session, settings, form, errors, similar)
     raise FormRefused(lambda fresh: claim_form_page(request, fresh, settings, form, errors))
 
 
@@ -294,6 +331,7 @@ def _claim_context(
     events = _whole_history(session, claim_id, settings.secret_key)
     shown_events = [event for event in events if as_of is None or event["at"] <= as_of]
     linked = {item["id"]: item for item in claims.describe(session, [link["claim_id"] for link in claim["links"]])}
+    related = matching_related.related(session, claim_id)
     moves = workflow.moves_for(principal, Status(current["status"]), current["created_by"])
     return {
         "claim": claim,
@@ -308,6 +346,7 @@ def _claim_context(
         "timeline": views.timeline(shown_events),
         "later_events": len(events) - len(shown_events),
         "linked": linked,
+        "related": related,
         "targets": [target.value for target in moves.targets],
         "four_eyes": [target.value for target in moves.four_eyes],
         "stances": [stance.value for stance in Stance],

@@ -142,7 +142,7 @@ def extract_accept(
     request: Request, session: SessionDep, settings: SettingsDep, principal: PageAnalystDep, form: FormDep
 ) -> Response:
     """Record one proposed claim as it stands; if something is missing, say what and offer the full form."""
-    claim_id, errors = record_claim(session, principal, form)
+    claim_id, errors, similar = record_claim(session, principal, form)
     swapped = bool(request.headers.get("HX-Request"))
     if claim_id is not None and not swapped:
         return RedirectResponse(f"/claims/{claim_id}", status_code=303)
@@ -154,9 +154,12 @@ def extract_accept(
             "accepted": claim_id,
             "errors": errors,
             "card_fields": [*CLAIM_FORM_FIELDS, *CARD_FIELDS],
+            "similar": similar,
+            "resubmit": values_of(form, [*CLAIM_FORM_FIELDS, *CARD_FIELDS]),
+            "resubmit_action": "/extract/accept",
         }
         return render(request, "_candidate.html", context, errors.status if errors else 200)
 
-    if claim_id is not None:
+    if claim_id is not None or similar:
         return card()
     raise FormRefused(lambda fresh: card() if swapped else claim_form_page(request, fresh, settings, form, errors))

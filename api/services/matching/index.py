@@ -1,0 +1,123 @@
+"""The match index: `claim_match_terms`, one row per (term, stated_at, claim), and the candidate search over it.
+
+Written in the transaction that records or amends a claim (`write_terms`, `replace_terms`), by the import in its
+batches and by migration 0009 for the claims recorded before it, all through `term_rows`.
+
+Finding candidates is one statement: for each term of the request, the claims nearest in time that share it,
+at most `PER_TERM` of them (half before the request's time, half after), so that a word every claim uses costs
+no more than a rare one. The claims sharing the most (rarest) terms are the candidates the scorer then reads.
+"""
+
+from __future__ import annotations
+
+import functools
+import math
+import uuid
+from collections import defaultdict
+from collections.abc import Iterable
+from datetime import datetime, timedelta
+from typing import Any
+
+from sqlalchemy import TextClause, bindparam, delete, insert, text
+from sqlalchemy.orm import Session
+
+from api.services.claims.reading import to_raw_ids
+from api.services.matching.scoring import WINDOW_DAYS
+from api.services.matching.text import index_terms
+from models import ClaimMatchTerm
+from models.base import UTCDateTime
+
+PER_TERM = 200
+MAX_QUERY_TERMS = 16
+
+
+def term_rows(
+    claim_id: uuid.UUID, statement: str, language: str | None, places: list[str], stated_at: datetime
+) -> list[dict[str, Any]]:
+    """The index rows of one claim."""
+    return [
+        {"term": term, "stated_at": stated_at, "claim_id": claim_id}
+        for term in sorted(index_terms(statement, language, places))
+    ]
+
+
+def write_terms(session: Session, rows: list[dict[str, Any]]) -> None:
+    if rows:
+        session.execute(insert(ClaimMatchTerm), rows)
+
+
+def replace_terms(session: Session, claim_id: uuid.UUID, rows: list[dict[str, Any]]) -> None:
+    """A claim's terms after an amendment: its old rows go, the new ones come, in the amendment's transaction."""
+    session.execute(
+        delete(ClaimMatchTerm).where(ClaimMatchTerm.claim_id == claim_id).execution_options(synchronize_session=False)
+    )
+    write_terms(session, rows)
+
+
+# One term's postings, `{i}` its position in the request: the nearest after the request's time, the nearest before,
+# or the latest when there is no time. Every value is a bound parameter.
+_AFTER = (
+    "SELECT {i} AS term, claim_id FROM (SELECT claim_id FROM claim_match_terms WHERE term = :t{i} "
+    "AND stated_at >= :at AND stated_at <= :high ORDER BY stated_at LIMIT :half) AS after_{i}"
+)
+_BEFORE = (
+    "SELECT {i} AS term, claim_id FROM (SELECT claim_id FROM claim_match_terms WHERE term = :t{i} "
+    "AND stated_at < :at AND stated_at >= :low ORDER BY stated_at DESC LIMIT :half) AS before_{i}"
+)
+_LATEST = (
+    "SELECT {i} AS term, claim_id FROM (SELECT claim_id FROM claim_match_terms WHERE term = :t{i} "
+    "ORDER BY stated_at DESC LIMIT :limit) AS latest_{i}"
+)
+
+
+@functools.lru_cache(maxsize=64)
+def _postings_statement(term_count: int, windowed: bool) -> TextClause:
+    """The postings query for `term_count` terms, built once per shape: per term, the claims nearest in time
+    (half after the request's time and half before, within the window; or the latest, without a time)."""
+    shapes = (_AFTER, _BEFORE) if windowed else (_LATEST,)
+    parts = [shape.replace("{i}", str(index)) for index in range(term_count) for shape in shapes]
+    statement = text(" UNION ALL ".join(parts))
+    if windowed:
+        statement = statement.bindparams(
+            bindparam("at", type_=UTCDateTime()),
+            bindparam("low", type_=UTCDateTime()),
+            bindparam("high", type_=UTCDateTime()),
+        )
+    return statement
+
+
+def candidates(
+    session: Session,
+    terms: Iterable[str],
+    stated_at: datetime | None,
+    *,
+    limit: int,
+    exclude: Iterable[uuid.UUID] = (),
+    per_term: int = PER_TERM,
+) -> list[Any]:
+    """The claims that share the most of `terms`, rare terms weighing more, nearest to `stated_at` in time; as
+    raw ids (the driver's own form, for `describe_current`), best first."""
+    wanted = sorted(set(terms))[:MAX_QUERY_TERMS]
+    if not wanted:
+        return []
+    parameters: dict[str, Any] = {f"t{index}": term for index, term in enumerate(wanted)}
+    if stated_at is None:
+        parameters["limit"] = per_term
+    else:
+        window = timedelta(days=WINDOW_DAYS)
+        parameters.update(at=stated_at, low=stated_at - window, high=stated_at + window, half=max(1, per_term // 2))
+    session.flush()
+    rows = session.execute(_postings_statement(len(wanted), stated_at is not None), parameters).all()
+    postings: dict[int, list[Any]] = defaultdict(list)
+    for term_index, raw_id in rows:
+        postings[term_index].append(raw_id)
+    excluded = set(to_raw_ids(session.get_bind().dialect, list(exclude)))
+    weights: dict[Any, float] = defaultdict(float)
+    for raw_ids in postings.values():
+        # A term found in every claim it was allowed to read says little; one found in a few says much.
+        weight = math.log(1 + per_term / len(raw_ids))
+        for raw_id in raw_ids:
+            if raw_id not in excluded:
+                weights[raw_id] += weight
+    ranked = sorted(weights.items(), key=lambda item: (-item[1], str(item[0])))
+    return [raw_id for raw_id, _weight in ranked[:limit]]

@@ -1,0 +1,159 @@
+"""Matching a statement against the recorded claims: `POST /v1/claims/match` and the `similar` of a post.
+
+Stores nothing. Candidates come from the index (`index.candidates`), are read in the one claim shape
+(`claims.describe`), and are scored (`scoring.score_pair`) against the request, party against party.
+"""
+
+from __future__ import annotations
+
+import uuid
+from collections.abc import Iterable
+from dataclasses import dataclass, field
+from datetime import datetime
+from typing import TypedDict
+
+from sqlalchemy.orm import Session
+
+from api.schemas.claims import ClaimIn
+from api.services import parties, sources
+from api.services.claims.reading import describe_current
+from api.services.claims.shape import ClaimDict
+from api.services.matching import index
+from api.services.matching.scoring import (
+    RELATED_MINIMUM,
+    SUGGESTION_THRESHOLD,
+    Side,
+    score_pair,
+)
+from api.services.matching.text import features, index_terms, place_keys, surface_names
+
+# How many claims the index hands the scorer for each candidate answered: enough that the best are among them.
+READ_PER_ANSWER = 2
+MIN_READ = 12
+SIMILAR_LIMIT = 3
+# A post pays for its `similar` inside its own write turn: fewer postings a term (the nearest in time) and fewer
+# claims scored than a match request, enough to find a repeat, whose rare terms put it first.
+SIMILAR_PER_TERM = 60
+SIMILAR_READ = 8
+
+
+class CandidateDict(TypedDict):
+    claim: ClaimDict
+    score: float
+    relation: str
+    reasons: list[str]
+
+
+@dataclass(frozen=True)
+class MatchRequest:
+    statement: str
+    quote: str | None = None
+    source_id: uuid.UUID | None = None
+    stated_at: datetime | None = None
+    places: list[str] = field(default_factory=list)
+    language: str | None = None
+    limit: int = 10
+
+
+def side_of(statement: str, language: str | None, places: list[str], stated_at: datetime | None) -> Side:
+    """A claim, or the request, as the scorer sees it."""
+    return Side(
+        features=features(statement, language, tuple(places)),
+        places=place_keys(places),
+        place_names=surface_names(statement, places),
+        stated_at=stated_at,
+    )
+
+
+def _party_names(
+    session: Session, source_ids: Iterable[uuid.UUID]
+) -> tuple[dict[uuid.UUID, uuid.UUID], dict[uuid.UUID, str]]:
+    party_of = parties.parties(session, source_ids)
+    return party_of, sources.names_of(session, set(party_of.values()))
+
+
+def score_claims(
+    session: Session,
+    request: MatchRequest,
+    claims: list[ClaimDict],
+    minimum: float = RELATED_MINIMUM,
+    limit: int | None = None,
+) -> list[CandidateDict]:
+    """Score recorded claims against the request; the best `limit` at `minimum` or above, best first, each said
+    to be of the same party as the request's source or an independent one (parties are looked up for those
+    answered only: they change no score)."""
+    query = side_of(request.statement, request.language, request.places, request.stated_at)
+    scored = []
+    for claim in claims:
+        candidate = side_of(claim["statement"], claim["language"], claim["places"], claim["stated_at"])
+        result = score_pair(query, candidate)
+        if result.score >= minimum:
+            scored.append((claim, result))
+    scored.sort(key=lambda item: (-item[1].score, str(item[0]["id"])))
+    scored = scored[:limit] if limit is not None else scored
+    party_of: dict[uuid.UUID, uuid.UUID] = {}
+    party_names: dict[uuid.UUID, str] = {}
+    if request.source_id is not None and scored:
+        party_of, party_names = _party_names(
+            session, {request.source_id, *(claim["source"]["id"] for claim, _result in scored)}
+        )
+    request_party = party_of.get(request.source_id) if request.source_id is not None else None
+    found: list[CandidateDict] = []
+    for claim, result in scored:
+        reasons = list(result.reasons)
+        party = party_of.get(claim["source"]["id"])
+        if request_party is not None and party is not None:
+            name = party_names.get(party, claim["source"]["name"])
+            if party == request_party:
+                reasons.insert(len(reasons) - len(result.blockers), f"the same party ({name})")
+            else:
+                reasons.insert(
+                    len(reasons) - len(result.blockers),
+                    f"an independent party ({name}, not {party_names.get(request_party, '')})",
+                )
+        found.append({"claim": claim, "score": result.score, "relation": result.relation, "reasons": reasons})
+    return found
+
+
+def match(
+    session: Session,
+    request: MatchRequest,
+    *,
+    exclude: Iterable[uuid.UUID] = (),
+    minimum: float = RELATED_MINIMUM,
+    per_term: int = index.PER_TERM,
+    read: int | None = None,
+) -> list[CandidateDict]:
+    """The recorded claims most like the request, best first, at most `request.limit`; `per_term` postings are
+    read for each term, and the `read` best claims among them are scored."""
+    terms = index_terms(request.statement, request.language, request.places)
+    read = read or max(MIN_READ, READ_PER_ANSWER * request.limit)
+    raw_ids = index.candidates(session, terms, request.stated_at, limit=read, exclude=exclude, per_term=per_term)
+    claims = describe_current(session, raw_ids)
+    return score_claims(session, request, claims, minimum, request.limit)
+
+
+def request_of(body: ClaimIn, limit: int = 10) -> MatchRequest:
+    """The match request a claim's post makes."""
+    return MatchRequest(
+        statement=body.statement,
+        quote=body.quote,
+        source_id=body.source_id,
+        stated_at=body.stated_at,
+        places=list(body.places),
+        language=body.language,
+        limit=limit,
+    )
+
+
+def similar(session: Session, claim_id: uuid.UUID, request: MatchRequest) -> list[CandidateDict]:
+    """What a new post may already be: at most 3 claims at or above the suggestion threshold, itself excluded."""
+    limited = MatchRequest(**{**request.__dict__, "limit": SIMILAR_LIMIT})
+    return match(
+        session,
+        limited,
+        exclude=[claim_id],
+        minimum=SUGGESTION_THRESHOLD,
+        per_term=SIMILAR_PER_TERM,
+        read=SIMILAR_READ,
+    )
