@@ -401,10 +401,14 @@ def test_extract_claims_from_a_report_and_accept_one(open_desk: Callable[..., De
     first = cards.first
     statement = first.locator(".claim-statement").inner_text()
     first.get_by_role("button", name="Accept").click()
-    desk.page.locator("#candidate-0").get_by_text("Recorded.").wait_for()
-    desk.page.locator("#candidate-0 .claim-statement a").click()
+    # The demo holds the mediation claim already: the card asks "already recorded?" instead of a bare repeat.
+    panel = desk.page.locator("#candidate-0 .already-recorded")
+    panel.wait_for()
+    desk.shot("extract-already-recorded")
+    panel.get_by_role("button", name="Record and link as duplicates").first.click()
     desk.page.wait_for_url(re.compile(r".*/claims/[0-9a-f-]{36}$"))
     assert desk.page.locator("h1").inner_text() == statement
+    assert desk.page.get_by_text("duplicates", exact=False).count() >= 1
 
 
 def test_api_docs_render_offline(open_desk: Callable[..., Desk]) -> None:
