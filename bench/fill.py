@@ -1168,6 +1168,7 @@ class Filler:
                 "stated_at_precision": precision,
                 "event_start": event_start,
                 "event_end": event_end,
+                "event_precision": None,
                 "places": named,
                 "tags": tags,
                 "language": language,

@@ -180,7 +180,7 @@ def _csv_row(item: ClaimDict, details: _SourceDetails) -> list[Any]:
         item["stated_at_precision"],
         _iso(item["event_start"]),
         _iso(item["event_end"]),
-        ";".join(item["places"]),
+        ";".join(place["name"] for place in item["places"]),
         ";".join(item["tags"]),
         item["language"],
         item["status"],

@@ -17,7 +17,7 @@ from sqlalchemy.orm import Session
 
 from api.errors import Conflict, InvalidInput, NotFound, PreconditionFailed, PreconditionRequired
 from api.schemas.claims import ClaimIn, ClaimPatch, EvidenceIn, LinkIn
-from api.services import ledger, sources, verdicts
+from api.services import ledger, places, sources, verdicts
 from api.services.auth import Principal, require_role
 from api.services.claims import records
 from api.services.claims.reading import current_states
@@ -41,6 +41,17 @@ def _check_references(session: Session, values: dict[str, Any]) -> None:
                 raise InvalidInput(f"{field}: no source has the id {source_id}.", parameter=field)
     if values.get("document_id") is not None:
         require_document(session, values["document_id"], "document_id")
+
+
+def resolve_places(session: Session, values: dict[str, Any], claim_id: uuid.UUID | None = None) -> list[dict[str, Any]]:
+    """The claim's places resolved against the gazetteer, in the context of its words, document and source."""
+    context = places.Context(
+        text=" ".join(part for part in (values.get("statement"), values.get("quote")) if part),
+        document_id=values.get("document_id"),
+        source_id=values.get("source_id"),
+        exclude_claim_id=claim_id,
+    )
+    return [item.recorded() for item in places.resolve(session, values.get("places") or [], context)]
 
 
 def _request_digest(data: ClaimIn) -> str:
@@ -75,6 +86,7 @@ def create_claim(
             return replayed, False
     recorded = data.model_dump()
     _check_references(session, recorded)
+    recorded["places"] = resolve_places(session, recorded)
     claim_id = uuid.uuid4()  # known now, so the ledger event can name the claim before anything is written
     rows = records.claim_rows(
         claim_id,
@@ -175,6 +187,11 @@ def amend_claim(
             changes[listed] = []
     _check_references(session, changes)
     before_state = current_states(session, [claim_id])[claim_id]
+    if "places" in changes:
+        context = {
+            name: changes.get(name, before_state[name]) for name in ("statement", "quote", "document_id", "source_id")
+        }
+        changes["places"] = resolve_places(session, {**context, "places": changes["places"]}, claim_id)
     before = records.to_payload({name: before_state[name] for name in changes})
     after = records.to_payload(changes)
     changed = [name for name in changes if before[name] != after[name]]
@@ -211,7 +228,13 @@ def amend_claim(
             "after": {name: after[name] for name in changed},
         },
     )
-    _reopen_if_judged(session, actor, claim, changed, now)
+    # A new reading of the same names (a candidate chosen, a place corrected) is not new words: no reopening.
+    reworded = [
+        name
+        for name in changed
+        if name != "places" or records.place_names(before["places"]) != records.place_names(after["places"])
+    ]
+    _reopen_if_judged(session, actor, claim, reworded, now)
     return claim_id
 
 
