@@ -14,6 +14,7 @@ $(STAMP): pyproject.toml
 
 run: $(STAMP)
 	$(BIN)/claimdb migrate
+	$(BIN)/claimdb gazetteer load
 	$(BIN)/claimdb demo
 	$(BIN)/claimdb serve
 

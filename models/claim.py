@@ -118,7 +118,7 @@ class ClaimPlace(Base):
     place_id: Mapped[uuid.UUID | None] = mapped_column(ForeignKey("places.id"), index=True)
     # The API's `precision` (named apart from SQL's PRECISION keyword).
     geo_precision: Mapped[str | None] = mapped_column(String(10))
-    candidates: Mapped[list[dict[str, str]] | None] = mapped_column(JSON)
+    candidates: Mapped[list[dict[str, str]] | None] = mapped_column(JSON(none_as_null=True))
     lat: Mapped[float | None] = mapped_column(Float)
     lon: Mapped[float | None] = mapped_column(Float)
     admin1_code: Mapped[str | None] = mapped_column(String(10))

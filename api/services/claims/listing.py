@@ -23,6 +23,7 @@ from api.services.claims.reading import RAW_ID, IdReader, describe, describe_cur
 from api.services.claims.shape import ClaimDict
 from api.services.names import name_key
 from api.services.pagination import decode_cursor, encode_cursor
+from api.services.places import areas
 from api.services.times import parse_time_bound
 from models import Claim, ClaimPlace, ClaimTag, Event, Source, Verdict
 from models.vocabulary import Status
@@ -44,6 +45,13 @@ class ClaimQuery:
     q: str | None = None
     # Only claims with a current verdict whose basis holds (True) or no longer holds (False) under today's parties.
     basis_holds: bool | None = None
+    # Where and when (api/services/places/areas.py): a circle, a box, regions by name or code, an event window.
+    near: tuple[float, float] | None = None
+    radius_km: float | None = None
+    bbox: tuple[float, float, float, float] | None = None
+    region: str | None = None
+    event_from: datetime | None = None
+    event_to: datetime | None = None
     sort: str = "-stated_at"
     limit: int = 50
     cursor: str | None = None
@@ -65,6 +73,12 @@ def query_of(filters: ClaimFilters, *, limit: int = 50, cursor: str | None = Non
         as_of=parse_time_bound(filters.as_of, "as_of", end_of_day=True),
         q=filters.q,
         basis_holds=filters.basis_holds,
+        near=areas.parse_near(filters.near),
+        radius_km=filters.radius_km,
+        bbox=areas.parse_bbox(filters.bbox),
+        region=filters.region,
+        event_from=parse_time_bound(filters.event_from, "event_from"),
+        event_to=parse_time_bound(filters.event_to, "event_to", end_of_day=True),
         sort=filters.sort,
         limit=limit,
         cursor=cursor,
@@ -114,6 +128,17 @@ def _filtered(session: Session, query: ClaimQuery, resolved_sources: set[uuid.UU
         statement = statement.where(Claim.created_at >= query.recorded_from)
     if query.recorded_to:
         statement = statement.where(Claim.created_at <= query.recorded_to)
+    if query.near is not None or query.radius_km is not None:
+        if query.near is None:
+            raise InvalidInput("radius_km is the radius around `near`: give near=lat,lon too.", parameter="radius_km")
+        statement = statement.where(Claim.id.in_(areas.claims_near(*query.near, query.radius_km)))
+    if query.bbox is not None:
+        statement = statement.where(Claim.id.in_(areas.claims_in_box(*query.bbox)))
+    if query.region is not None:
+        codes = areas.region_codes(session, query.region)
+        statement = statement.where(Claim.id.in_(areas.claims_in_regions(codes)))
+    if query.event_from is not None or query.event_to is not None:
+        statement = statement.where(*areas.event_overlaps(query.event_from, query.event_to))
     if query.basis_holds is not None:
         if query.as_of is not None:
             raise InvalidInput(

@@ -342,3 +342,51 @@ def add_link(session: Session, actor: Principal, claim_id: uuid.UUID, data: Link
         payload={"link_id": str(link.id), "kind": data.kind.value, "to_claim_id": str(data.to_claim)},
     )
     return link.id
+
+
+def geocode_recorded(session: Session, batch: int = 500) -> int:
+    """Resolve the places of claims recorded before the gazetteer held them (names with no place and no
+    candidates), each claim as one `claim.amended` event by the command line; returns how many claims changed.
+
+    The names stay as written, so no verdict is reopened; a name still unknown is left as it is.
+    """
+    now = ledger.clock(session)
+    changed = 0
+    after_id: uuid.UUID | None = None
+    while True:
+        statement = (
+            select(ClaimPlace.claim_id)
+            .where(ClaimPlace.place_id.is_(None), ClaimPlace.candidates.is_(None))
+            .distinct()
+            .order_by(ClaimPlace.claim_id)
+            .limit(batch)
+        )
+        if after_id is not None:
+            statement = statement.where(ClaimPlace.claim_id > after_id)
+        claim_ids = list(session.scalars(statement))
+        if not claim_ids:
+            return changed
+        after_id = claim_ids[-1]
+        for claim_id, state in current_states(session, claim_ids).items():
+            before = records.to_payload({"places": state["places"]})["places"]
+            kept = [place if place["place_id"] or place["candidates"] else place["name"] for place in state["places"]]
+            after = records.to_payload({"places": resolve_places(session, {**state, "places": kept}, claim_id)})[
+                "places"
+            ]
+            if after == before:
+                continue
+            claim = session.get(Claim, claim_id)
+            assert claim is not None
+            bump_version(session, claim_id, claim.version)
+            _replace_rows(session, ClaimPlace, claim_id, records.place_rows(claim_id, after))
+            ledger.append(
+                session,
+                "claim.amended",
+                actor_id=None,
+                claim_id=claim_id,
+                source_id=state["source_id"],
+                at=now,
+                rationale="Places resolved against the gazetteer.",
+                payload={"before": {"places": before}, "after": {"places": after}},
+            )
+            changed += 1

@@ -70,6 +70,7 @@ _COUNTRY_ALIASES = {
 # The word that makes a region's short name a region ("Kharkiv Oblast", "Kharkiv region"), in English and Ukrainian.
 _REGION_WORDS = ("Oblast", "oblast", "region", "Region", "province", "Province")
 
+GAZETTEER_NAMESPACE = uuid.UUID("7b0c4f3e-2f1a-5d8e-9c61-3a4b5c6d7e8f")
 _SETTLEMENTS = re.compile(r'\{[^{}]*"countrycode": "UA"[^{}]*\}')
 _CYRILLIC_OR_LATIN = re.compile(r"[\w' ’ʼ.-]+")
 
@@ -188,7 +189,9 @@ def load(session: Session, settlements: Iterable[dict[str, Any]] | None = None) 
         if seed.key in known:
             already += 1
             continue
-        place_id = uuid.uuid4()
+        # The same id in every database (from the GeoNames id or ISO code), so an exported claim's place_id
+        # names the same place where it is imported.
+        place_id = uuid.uuid5(GAZETTEER_NAMESPACE, ":".join(seed.key))
         known[seed.key] = place_id
         parent = known.get(seed.parent_key) if seed.parent_key else None
         rows.append({"lat": None, "lon": None, "admin1_code": None, "admin1_name": None, "geonames_id": None,

@@ -1,7 +1,8 @@
 """Which place a claim's place name means: looked up in the gazetteer, decided from context, never guessed.
 
-A name with one match is that place. A name with several is decided, in turn, by prominence (a city of 700,000
-against a village of 650 that shares its name), by the claim's own words and other places (a region they name,
+A name with one match is that place. A name with several is decided, in turn, by a qualifier written with it
+("Zolochiv, Kharkiv region"), by prominence (a city of 700,000 against a village of 650 that shares its name;
+`_prominent`), by the claim's own words and other places (a region they name,
 or lie in), by its document's other claims' places, and by where its source's claims usually are. A name still
 undecided stays unresolved with its candidates for the analyst to choose: `place_id` null, never a guess.
 
@@ -28,9 +29,12 @@ from models import Claim, ClaimPlace, Place, PlaceName
 from models.vocabulary import PlaceKind, PlacePrecision
 
 MAX_CANDIDATES = 10
-# A name is the prominent place when that one is a city this large and this many times the next namesake.
-PROMINENT_POPULATION = 50_000
-PROMINENCE_RATIO = 10
+# A name is the prominent place when that one is a town this large and this many times the next namesake, among
+# few namesakes: "Mykolaiv" is the city of 470,000, not the town of 14,000 in Lviv Oblast; a name shared by
+# more villages than this ("Oleksandrivka": 21) is a common name, decided by context or not at all.
+PROMINENT_POPULATION = 20_000
+PROMINENCE_RATIO = 5
+MAX_NAMESAKES_FOR_PROMINENCE = 5
 # How many of its source's latest resolved places say where a source usually is.
 SOURCE_AREA_SAMPLE = 200
 
@@ -166,6 +170,8 @@ def _split_qualifier(written: str) -> tuple[str, str | None, bool]:
 def _prominent(candidates: Sequence[Candidate]) -> Candidate | None:
     if len(candidates) == 1:
         return candidates[0]
+    if len(candidates) > MAX_NAMESAKES_FOR_PROMINENCE:
+        return None
     first, second = candidates[0], candidates[1]
     population = first.population or 0
     if population >= PROMINENT_POPULATION and population >= PROMINENCE_RATIO * (second.population or 0):
