@@ -51,7 +51,7 @@ def test_resolution_accuracy_on_the_written_mentions(api: Api, database: Databas
                 "channel": "statement",
                 "stated_at": "2024-01-01T00:00:00Z",
                 "places": case["places"],
-            },  # fmt: skip
+            },
         )
         assert response.status_code == 201, response.text
         for place, expected in zip(response.json()["places"], case["expected"], strict=True):

@@ -238,3 +238,48 @@ def test_verify_finds_a_claim_place_moved_behind_the_ledgers_back(places_api: Ap
     report = places_api.as_("viewer").get("/v1/audit/verify").json()
     assert report["ok"] is False
     assert [item["table"] for item in report["mismatches"]] == ["claim_places"]
+
+
+def test_the_desk_map_draws_claims_by_status_with_halos_and_a_timeline_by_party(places_api: Api) -> None:
+    from tests.test_web import CSRF, desk
+
+    analyst, reviewer = places_api.as_("analyst"), places_api.as_("reviewer")
+    staff = make_source(analyst, name="General Staff")
+    moscow = make_source(analyst, name="Russian MoD", kind="government")
+    izium = _claim(places_api, staff["id"], ["Izium"], stated_at="2022-05-13T09:00:00Z")
+    _claim(places_api, moscow["id"], ["Kharkiv Oblast"], stated_at="2022-05-14T09:00:00Z")
+    _claim(places_api, moscow["id"], ["Mariupol"], stated_at="2022-05-14T10:00:00Z")
+    assert move(analyst, izium, "under_review").status_code == 200
+    assert move(reviewer, izium, "disputed").status_code == 200
+    page = desk(places_api, "viewer").get("/map")
+    assert page.status_code == 200, page.text
+    html = page.text
+    assert html.count('<a href="/claims/') == 3  # a marker per place, linking to its claim
+    assert "Izium · disputed" in html and "Kharkiv Oblast · claimed (region)" in html
+    assert 'stroke-dasharray="6 4"' in html  # the region drawn as a wide dashed halo, not a spot
+    assert "General Staff: 1" in html and "Russian MoD: 2" in html  # the timeline's table, per day by party
+    assert "<script" not in html.split("<main", 1)[1].split("</main>", 1)[0]
+    only = desk(places_api, "viewer").get("/map", params={"region": "Donetsk Oblast"}).text
+    assert only.count('<a href="/claims/') == 1 and "Mariupol · claimed" in only
+    refused = desk(places_api, "viewer").get("/map", params={"near": "500,1"})
+    assert refused.status_code == 422 and "near" in refused.text
+    assert CSRF  # the desk helpers come from test_web
+
+
+def test_the_desk_lets_the_analyst_choose_among_candidates(places_api: Api) -> None:
+    from tests.test_web import CSRF, desk
+
+    source = make_source(places_api.as_("analyst"), name="Unknown channel")
+    claim = _claim(places_api, source["id"], ["Zolochiv"])
+    client = desk(places_api, "analyst")
+    page = client.get(f"/claims/{claim['id']}")
+    assert "unresolved: could be" in page.text and "Zolochiv, Lviv Oblast, UA" in page.text
+    token = CSRF.search(page.text)
+    assert token is not None
+    lviv = next(item["place_id"] for item in claim["places"][0]["candidates"] if "Lviv" in item["label"])
+    response = client.post(
+        f"/claims/{claim['id']}/places/0", data={"csrf_token": token.group(1), "version": "1", "place_id": lviv}
+    )
+    assert response.status_code == 303, response.text
+    after = places_api.as_("viewer").get(f"/v1/claims/{claim['id']}").json()
+    assert after["places"][0]["place_id"] == lviv and after["places"][0]["precision"] == "locality"

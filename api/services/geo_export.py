@@ -38,7 +38,7 @@ ACLED_COLUMNS = (
 _Point = tuple[float | None, float | None, str | None, str | None, str | None]
 
 
-def _points(session: Session, items: list[ClaimDict]) -> dict[tuple[uuid.UUID, int], _Point]:
+def points_of(session: Session, items: list[ClaimDict]) -> dict[tuple[uuid.UUID, int], _Point]:
     """Each place's point, region name, country name and code, for a page of claims, in one query."""
     if not items:
         return {}
@@ -71,7 +71,7 @@ def count_skipped(session: Session, query: claims.ClaimQuery, secret: str) -> in
     """How many of the matching claims' places have no coordinates (and are left out of a map export)."""
     skipped = 0
     for items in _pages(session, query, secret):
-        points = _points(session, items)
+        points = points_of(session, items)
         for item in items:
             skipped += sum(
                 1 for index in range(len(item["places"])) if points.get((item["id"], index), (None,))[0] is None
@@ -115,7 +115,7 @@ def geojson_chunks(session: Session, query: claims.ClaimQuery, secret: str) -> I
     first = True
     skipped = 0
     for items in _pages(session, query, secret):
-        points = _points(session, items)
+        points = points_of(session, items)
         features = []
         for item in items:
             for index in range(len(item["places"])):
@@ -150,7 +150,7 @@ def acled_chunks(session: Session, query: claims.ClaimQuery, secret: str) -> Ite
 
     yield chunk([list(ACLED_COLUMNS)])
     for items in _pages(session, query, secret):
-        points = _points(session, items)
+        points = points_of(session, items)
         rows = []
         for item in items:
             moment, time_precision = _event_day(item)

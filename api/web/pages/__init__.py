@@ -1,8 +1,8 @@
 """The desk's pages, a module per concern: rendering (what every page shares), sign-in, claims, sources, extraction."""
 
-from api.web.pages import claims, extract, rendering, signin, sources
+from api.web.pages import claims, extract, map, rendering, signin, sources
 
 # In the order they are matched: `/claims/new` before `/claims/{claim_id}` (both in `claims`).
-PAGE_ROUTERS = (signin.router, claims.router, sources.router, extract.router)
+PAGE_ROUTERS = (signin.router, claims.router, sources.router, extract.router, map.router)
 
-__all__ = ["PAGE_ROUTERS", "claims", "extract", "rendering", "signin", "sources"]
+__all__ = ["PAGE_ROUTERS", "claims", "extract", "map", "rendering", "signin", "sources"]

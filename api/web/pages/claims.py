@@ -112,6 +112,7 @@ def _claim_query(request: Request, errors: FormErrors) -> claims.ClaimQuery | No
 # The filters the claim list form sends as single values (the rest are lists or flags).
 _SINGLE_FILTERS = (
     "channel", "place", "tag", "stated_from", "stated_to", "recorded_from", "recorded_to", "as_of", "q", "basis_holds",
+    "near", "radius_km", "bbox", "region", "event_from", "event_to",
 )  # fmt: skip
 
 
