@@ -1168,8 +1168,8 @@ class Filler:
                 "stated_at_precision": precision,
                 "event_start": event_start,
                 "event_end": event_end,
-                "event_precision": None,
-                "places": named,
+                "event_precision": ("hour" if event_end is None else "day") if event_start is not None else None,
+                "places": [RESOLVED.get(name, name) for name in named],
                 "tags": tags,
                 "language": language,
                 "external_id": external_id,
@@ -1293,6 +1293,28 @@ class Filler:
         self.send()
 
 
+# Each of PLACES as the gazetteer resolves it (`resolved_places`): the claims name them resolved, with points.
+RESOLVED: dict[str, dict[str, Any]] = {}
+
+
+def resolved_places(database_url: str) -> None:
+    """Load the gazetteer (countries, Ukraine's regions and settlements) and resolve each of PLACES against it,
+    as `POST /v1/claims` would: every name the fill uses is one place, or one prominent among its namesakes."""
+    from api.database import Database
+    from api.services import places
+    from api.services.places import gazetteer
+
+    database = Database(database_url)
+    with database.transaction() as session:
+        gazetteer.load(session)
+        for english, _ukrainian in PLACES:
+            (place,) = places.resolve(session, [english], places.Context())
+            RESOLVED[english] = place.recorded()
+    database.dispose()
+    unresolved = [name for name, place in RESOLVED.items() if place["place_id"] is None]
+    print(f"gazetteer loaded; places the fill names that stay unresolved: {unresolved or 'none'}", flush=True)
+
+
 def fill(database_url: str, claims: int, sources: int, batch_size: int, seed: int) -> dict[str, Any]:
     started = time.perf_counter()
     url = normalise_url(database_url)
@@ -1303,6 +1325,7 @@ def fill(database_url: str, claims: int, sources: int, batch_size: int, seed: in
         if connection.scalar(text("SELECT count(*) FROM claims")):
             raise SystemExit("the database already holds claims: give a fresh database")
     engine.dispose()
+    resolved_places(database_url)
     migrated = time.perf_counter()
 
     gc.disable()  # nothing here makes reference cycles; the collector would only rescan the batches

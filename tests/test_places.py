@@ -283,3 +283,38 @@ def test_the_desk_lets_the_analyst_choose_among_candidates(places_api: Api) -> N
     assert response.status_code == 303, response.text
     after = places_api.as_("viewer").get(f"/v1/claims/{claim['id']}").json()
     assert after["places"][0]["place_id"] == lviv and after["places"][0]["precision"] == "locality"
+
+
+def test_walking_a_crowded_area_pages_like_filtering_it(places_api: Api, monkeypatch: pytest.MonkeyPatch) -> None:
+    from api.services.claims import listing
+
+    analyst = places_api.as_("analyst")
+    staff = make_source(analyst, name="General Staff")
+    other = make_source(analyst, name="Russian MoD", kind="government")
+    names = ["Izium", "Kharkiv", "Mariupol", "Chuhuyiv", "Kharkiv Oblast", "Lviv"]
+    for index in range(36):
+        source = staff if index % 3 else other
+        day = 1 + index % 20
+        make_claim(analyst, source["id"], places=[names[index % len(names)]], stated_at=f"2022-05-{day:02d}T09:00:00Z")
+    filters: list[dict[str, Any]] = [
+        {"near": "49.9,36.5", "radius_km": "150"},
+        {"region": "Kharkiv Oblast"},
+        {"bbox": "35.0,46.0,38.5,50.5", "source": "Russian MoD"},
+        {"region": "UA-63", "near": "49.2,37.3", "radius_km": "20"},
+    ]
+
+    def pages(params: dict[str, Any]) -> list[list[str]]:
+        found, cursor = [], None
+        while True:
+            body = places_api.as_("viewer").get("/v1/claims", params={**params, "limit": 4, "cursor": cursor}).json()
+            found.append([item["id"] for item in body["items"]])
+            cursor = body["next_cursor"]
+            if cursor is None:
+                return found
+
+    plain = [pages(params) for params in filters]
+    monkeypatch.setattr(listing, "_WALK_AREA_ABOVE", 2)
+    monkeypatch.setattr(listing, "_FIRST_CHUNK", 3)
+    walked = [pages(params) for params in filters]
+    assert walked == plain
+    assert all(len(found) > 1 for found in plain)  # several pages each: the cursor is walked too

@@ -96,7 +96,28 @@ def _status_at(as_of: datetime) -> Any:
     )
 
 
-def _filtered(session: Session, query: ClaimQuery, resolved_sources: set[uuid.UUID] | None = None) -> Select[Any]:
+def areas_of(session: Session, query: ClaimQuery) -> list[Select[Any]]:
+    """The claim ids each area filter (near, bbox, region) allows, as subqueries of `claim_places`."""
+    selected: list[Select[Any]] = []
+    if query.near is not None or query.radius_km is not None:
+        if query.near is None:
+            raise InvalidInput("radius_km is the radius around `near`: give near=lat,lon too.", parameter="radius_km")
+        selected.append(areas.claims_near(*query.near, query.radius_km))
+    if query.bbox is not None:
+        selected.append(areas.claims_in_box(*query.bbox))
+    if query.region is not None:
+        selected.append(areas.claims_in_regions(areas.region_codes(session, query.region)))
+    return selected
+
+
+def _filtered(
+    session: Session,
+    query: ClaimQuery,
+    resolved_sources: set[uuid.UUID] | None = None,
+    areas_walked: list[Select[Any]] | None = None,
+) -> Select[Any]:
+    """The list's statement. `areas_walked`: the area filters to leave out, because the caller checks them a
+    chunk at a time (`_walk_areas`); None applies them all here."""
     # Only the id, as the driver returns it (`_raw`): with the sort key added by the caller, an index can
     # answer the page without the table, and `_describe_current` binds the ids back unconverted.
     statement: Select[Any] = select(raw_column(Claim.id))
@@ -128,15 +149,8 @@ def _filtered(session: Session, query: ClaimQuery, resolved_sources: set[uuid.UU
         statement = statement.where(Claim.created_at >= query.recorded_from)
     if query.recorded_to:
         statement = statement.where(Claim.created_at <= query.recorded_to)
-    if query.near is not None or query.radius_km is not None:
-        if query.near is None:
-            raise InvalidInput("radius_km is the radius around `near`: give near=lat,lon too.", parameter="radius_km")
-        statement = statement.where(Claim.id.in_(areas.claims_near(*query.near, query.radius_km)))
-    if query.bbox is not None:
-        statement = statement.where(Claim.id.in_(areas.claims_in_box(*query.bbox)))
-    if query.region is not None:
-        codes = areas.region_codes(session, query.region)
-        statement = statement.where(Claim.id.in_(areas.claims_in_regions(codes)))
+    for area in areas_of(session, query) if areas_walked is None else areas_walked:
+        statement = statement.where(Claim.id.in_(area))
     if query.event_from is not None or query.event_to is not None:
         statement = statement.where(*areas.event_overlaps(query.event_from, query.event_to))
     if query.basis_holds is not None:
@@ -220,6 +234,51 @@ def _matching_rows_in_chunks(
     return kept[:wanted]
 
 
+# Above this many claim places in an area, the page is found by walking the claims in page order and keeping those
+# in the area, rather than by sorting every claim in it: at 1,000,000 claims a city's 50 km holds 100,000 of them.
+_WALK_AREA_ABOVE = 2_000
+_AREA_CHUNK_LIMIT = 8_000  # ids bound at once in the area check (SQLite binds at most 32,766 parameters)
+
+
+def _area_to_walk(session: Session, query: ClaimQuery, area_filters: list[Select[Any]]) -> Select[Any] | None:
+    """The area filter to check a chunk at a time, when each one holds many claims (and no full text is asked,
+    which walks in chunks of its own); None to filter them all in the statement."""
+    if not area_filters or query.q is not None or query.sort == "relevance":
+        return None
+    counted = []
+    for area in area_filters:
+        many = select(func.count()).select_from(area.limit(_WALK_AREA_ABOVE + 1).subquery())
+        counted.append((session.scalar(many) or 0, area))
+    fewest, area = min(counted, key=lambda item: item[0])
+    return area if fewest > _WALK_AREA_ABOVE else None
+
+
+def _walk_areas(connection: Any, page: Callable[[Any], Select[Any]], area: Select[Any], wanted: int) -> list[Any]:
+    """Many claims in the area: read the claims in page order a chunk at a time, and keep those the area holds.
+
+    A place named by a tenth of the claims fills a page from the first few hundred in order; sorting all of them
+    first cost 35 ms at 20,000 claims and grows with the table. A rare match only makes the walk longer, which
+    is why `_area_to_walk` walks only areas holding many claims.
+    """
+    member = area.with_only_columns(raw_column(ClaimPlace.claim_id)).where(
+        ClaimPlace.claim_id.in_(bindparam("claim_ids", expanding=True, type_=RAW_ID))
+    )
+    kept: list[Any] = []
+    after = None
+    chunk = _FIRST_CHUNK
+    while len(kept) < wanted:
+        rows = connection.execute(page(after).limit(chunk)).all()
+        if not rows:
+            break
+        hits = set(connection.execute(member, {"claim_ids": [row.id for row in rows]}).scalars())
+        kept.extend(row for row in rows if row.id in hits)
+        if len(rows) < chunk:
+            break
+        after = rows[-1]
+        chunk = min(chunk * 2, _AREA_CHUNK_LIMIT)
+    return kept[:wanted]
+
+
 def list_claims(
     session: Session, query: ClaimQuery, secret: str, *, resolved_sources: set[uuid.UUID] | None = None
 ) -> tuple[list[ClaimDict], str | None]:
@@ -227,7 +286,14 @@ def list_claims(
 
     `resolved_sources`: the ids `query.sources` names, when the caller has already checked that they exist.
     """
-    statement = _filtered(session, query, resolved_sources)
+    area_filters = areas_of(session, query)
+    walked_area = _area_to_walk(session, query, area_filters)
+    statement = _filtered(session, query, resolved_sources, [] if walked_area is not None else None)
+    if walked_area is not None:
+        # The other area filters (if several were given) stay in the statement; the most selective is walked.
+        for area in area_filters:
+            if area is not walked_area:
+                statement = statement.where(Claim.id.in_(area))
     rank = None
     chunked_terms = None
     if query.q is not None:
@@ -255,8 +321,14 @@ def list_claims(
     statement = statement.add_columns(column.label("sort_key")).order_by(*order)
     session.flush()  # Core execution (plain rows, no ORM loading) does not autoflush
     connection = session.connection()
-    if chunked_terms is None:
-        rows = connection.execute(statement.limit(query.limit + 1)).all()
+    if walked_area is not None:
+
+        def area_page(last: Any) -> Select[Any]:
+            return statement if last is None else statement.where(after(last.sort_key, last.id))
+
+        rows = _walk_areas(connection, area_page, walked_area, query.limit + 1)
+    elif chunked_terms is None:
+        rows = list(connection.execute(statement.limit(query.limit + 1)).all())
     else:
         with_rowid = statement.add_columns(literal_column("claims.rowid").label("claim_rowid"))
 
