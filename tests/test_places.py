@@ -318,3 +318,15 @@ def test_walking_a_crowded_area_pages_like_filtering_it(places_api: Api, monkeyp
     walked = [pages(params) for params in filters]
     assert walked == plain
     assert all(len(found) > 1 for found in plain)  # several pages each: the cursor is walked too
+
+
+def test_extraction_proposes_places_with_their_ids_and_precision(places_api: Api) -> None:
+    text = "KYIV, May 14 (UPI) -- Russian forces shelled Izium and Zolochiv, the General Staff said on Saturday."
+    response = places_api.as_("analyst").post("/v1/extract", json={"text": text})
+    assert response.status_code == 200, response.text
+    (candidate,) = response.json()["candidates"]
+    resolved = {place["name"]: place for place in candidate["resolved_places"]}
+    assert resolved["Izium"]["place_id"] == _place(places_api, "Izyum")["id"]
+    # Zolochiv beside Izium: the one in Kharkiv Oblast, as a claim posted with these places would have it.
+    zolochiv = places_api.as_("viewer").get(f"/v1/places/{resolved['Zolochiv']['place_id']}").json()
+    assert zolochiv["admin1_code"] == "UA-63" and resolved["Zolochiv"]["precision"] == "locality"
