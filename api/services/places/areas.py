@@ -65,21 +65,34 @@ def parse_bbox(text: str | None) -> tuple[float, float, float, float] | None:
     return min_lon, min_lat, max_lon, max_lat
 
 
-def _longitude_between(low: float, high: float) -> ColumnElement[bool]:
+def _columns(unindexed: bool) -> tuple[Any, Any, Any]:
+    """`claim_places`' latitude, longitude and region, or the same values in a form no index serves: checking a
+    page's few claims for membership is quickest by their primary key, and SQLite would otherwise scan a
+    crowded area's latitude range instead."""
+    if unindexed:
+        return ClaimPlace.lat + 0, ClaimPlace.lon + 0, ClaimPlace.admin1_code.concat("")
+    return ClaimPlace.lat, ClaimPlace.lon, ClaimPlace.admin1_code
+
+
+def _longitude_between(longitude: Any, low: float, high: float) -> ColumnElement[bool]:
     if low <= high:
-        return ClaimPlace.lon.between(low, high)
-    return or_(ClaimPlace.lon >= low, ClaimPlace.lon <= high)
+        return longitude.between(low, high)  # type: ignore[no-any-return]
+    return or_(longitude >= low, longitude <= high)
 
 
-def claims_in_box(min_lon: float, min_lat: float, max_lon: float, max_lat: float) -> Select[Any]:
+def claims_in_box(
+    min_lon: float, min_lat: float, max_lon: float, max_lat: float, *, unindexed: bool = False
+) -> Select[Any]:
     """Ids of claims with a resolved place inside the box."""
+    latitude, longitude, _region = _columns(unindexed)
     return select(ClaimPlace.claim_id).where(
-        ClaimPlace.lat.between(min_lat, max_lat), _longitude_between(min_lon, max_lon)
+        latitude.between(min_lat, max_lat), _longitude_between(longitude, min_lon, max_lon)
     )
 
 
-def claims_near(lat: float, lon: float, radius_km: float | None) -> Select[Any]:
+def claims_near(lat: float, lon: float, radius_km: float | None, *, unindexed: bool = False) -> Select[Any]:
     """Ids of claims with a resolved place within `radius_km` (default 25) of the point."""
+    latitude, longitude, _region = _columns(unindexed)
     radius = radius_km if radius_km is not None else DEFAULT_RADIUS_KM
     lat_span = radius / KM_PER_DEGREE
     # The box's longitude span is taken at its latitude furthest from the equator, so the box holds the circle.
@@ -88,19 +101,19 @@ def claims_near(lat: float, lon: float, radius_km: float | None) -> Select[Any]:
     scale = math.cos(math.radians(lat))
     low, high = lon - lon_span, lon + lon_span
     if lon_span >= 180:
-        longitudes: ColumnElement[bool] = ClaimPlace.lon.is_not(None)
+        longitudes: ColumnElement[bool] = longitude.is_not(None)
     elif low < -180 or high > 180:
-        longitudes = _longitude_between(((low + 180) % 360) - 180, ((high + 180) % 360) - 180)
+        longitudes = _longitude_between(longitude, ((low + 180) % 360) - 180, ((high + 180) % 360) - 180)
     else:
-        longitudes = ClaimPlace.lon.between(low, high)
+        longitudes = longitude.between(low, high)
     # Across the antimeridian the difference in longitude is taken the short way round.
-    delta_lon = ClaimPlace.lon - lon
+    delta_lon = longitude - lon
     if low < -180 or high > 180:
         delta_lon = case((func.abs(delta_lon) > 180, 360 - func.abs(delta_lon)), else_=func.abs(delta_lon))
-    north = ClaimPlace.lat - lat
+    north = latitude - lat
     east = delta_lon * scale
     return select(ClaimPlace.claim_id).where(
-        ClaimPlace.lat.between(lat - lat_span, lat + lat_span),
+        latitude.between(lat - lat_span, lat + lat_span),
         longitudes,
         north * north + east * east <= (radius / KM_PER_DEGREE) ** 2,
     )
@@ -129,9 +142,10 @@ def region_codes(session: Session, region: str) -> set[str]:
     return {code for code in codes if code}
 
 
-def claims_in_regions(codes: set[str]) -> Select[Any]:
+def claims_in_regions(codes: set[str], *, unindexed: bool = False) -> Select[Any]:
     """Ids of claims with a place in one of the regions (a settlement in it, or the region itself)."""
-    return select(ClaimPlace.claim_id).where(ClaimPlace.admin1_code.in_(sorted(codes)))
+    _latitude, _longitude, region = _columns(unindexed)
+    return select(ClaimPlace.claim_id).where(region.in_(sorted(codes)))
 
 
 def event_overlaps(start: datetime | None, end: datetime | None) -> list[ColumnElement[bool]]:
