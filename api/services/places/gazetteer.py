@@ -16,7 +16,7 @@ import re
 import unicodedata
 import uuid
 from collections import defaultdict
-from collections.abc import Iterable
+from collections.abc import Collection, Iterable
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -116,13 +116,18 @@ def _distinct(names: Iterable[str]) -> list[str]:
     return kept
 
 
-def seed_places(settlements: Iterable[dict[str, Any]] | None = None) -> list[SeedPlace]:
-    """Every place the load writes, parents before children: countries, Ukraine's regions, its settlements."""
+def seed_places(
+    settlements: Iterable[dict[str, Any]] | None = None, countries: Collection[str] | None = None
+) -> list[SeedPlace]:
+    """Every place the load writes, parents before children: countries (all, or the ISO codes in `countries`),
+    Ukraine's regions, its settlements."""
     import pycountry
 
     records = list(ukraine_settlements() if settlements is None else settlements)
     places: list[SeedPlace] = []
     for country in pycountry.countries:
+        if countries is not None and country.alpha_2 not in countries and country.alpha_2 != "UA":
+            continue
         name = getattr(country, "common_name", None) or country.name
         names = _distinct(
             [name, country.name, getattr(country, "official_name", name), *_COUNTRY_ALIASES.get(country.alpha_2, ())]
@@ -169,12 +174,17 @@ class LoadResult:
     already: int
 
 
-def load(session: Session, settlements: Iterable[dict[str, Any]] | None = None) -> LoadResult:
+def load(
+    session: Session,
+    settlements: Iterable[dict[str, Any]] | None = None,
+    countries: Collection[str] | None = None,
+) -> LoadResult:
     """Write the gazetteer's places that are not there yet (by GeoNames id or ISO code); flush, never commit.
 
-    `settlements` replaces the GeoNames extract (tests load a handful); countries and regions always load.
+    `settlements` replaces the GeoNames extract and `countries` limits the countries (tests load a handful of
+    each, to stay fast); Ukraine and its regions always load.
     """
-    seeds = seed_places(settlements)
+    seeds = seed_places(settlements, countries)
     known: dict[tuple[str, str], uuid.UUID] = {}
     for place_id, iso_code, geonames_id in session.execute(select(Place.id, Place.iso_code, Place.geonames_id)):
         if iso_code is not None:
