@@ -16,6 +16,7 @@ $(STAMP): pyproject.toml
 
 run: $(STAMP)
 	$(BIN)/claimdb migrate
+	$(BIN)/claimdb gazetteer load
 	$(BIN)/claimdb demo
 	$(BIN)/claimdb serve
 

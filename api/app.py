@@ -15,7 +15,7 @@ from api.docs import install_docs
 from api.errors import PROBLEM_MEDIA_TYPE, install_error_handlers
 from api.migrate import head_revision
 from api.observability import BodyLimitMiddleware, RequestContextMiddleware
-from api.routes import audit, claims, documents, exporting, extract, health, importing, matching, sources
+from api.routes import audit, claims, documents, exporting, extract, health, importing, matching, places, sources
 from api.routes.common import problems
 from api.security_headers import SecurityHeadersMiddleware
 from api.services import transparency
@@ -101,7 +101,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     install_error_handlers(app)
 
     v1 = APIRouter(prefix="/v1")
-    for module in (sources, documents, matching, claims, audit, importing, exporting, extract):
+    for module in (sources, documents, matching, claims, places, audit, importing, exporting, extract):
         v1.include_router(module.router)
     app.include_router(v1)
     app.include_router(health.router)

@@ -129,6 +129,25 @@ def cmd_demo(_args: argparse.Namespace) -> int:
     return 0
 
 
+def cmd_gazetteer_load(_args: argparse.Namespace) -> int:
+    import time
+
+    from api.services.claims.writing import geocode_recorded
+    from api.services.places import gazetteer
+
+    started = time.perf_counter()
+    database = _database()
+    with database.transaction() as session:
+        result = gazetteer.load(session)
+        geocoded = geocode_recorded(session)
+    database.dispose()
+    print(
+        f"gazetteer: {result.added} places added, {result.already} already there; "
+        f"{geocoded} claims' places resolved ({time.perf_counter() - started:.1f} s)"
+    )
+    return 0
+
+
 def cmd_key_create(args: argparse.Namespace) -> int:
     from api.services.auth import create_key
 
@@ -392,7 +411,7 @@ def build_parser() -> argparse.ArgumentParser:
     importing.add_argument("file")
     importing.set_defaults(handler=cmd_import)
     export = commands.add_parser("export", help="export claims as NDJSON (re-importable), CSV or ClaimReview")
-    export.add_argument("--format", choices=["ndjson", "csv", "claimreview"], default="ndjson")
+    export.add_argument("--format", choices=["ndjson", "csv", "claimreview", "geojson", "acled_csv"], default="ndjson")
     export.add_argument("--output", "-o", help="file to write (default: standard output)")
     export.add_argument("--source", action="append", default=[], help="source id, name or alias; repeatable")
     export.add_argument("--include-children", action="store_true")
@@ -400,6 +419,14 @@ def build_parser() -> argparse.ArgumentParser:
     export.add_argument("--stated-from")
     export.add_argument("--stated-to")
     export.set_defaults(handler=cmd_export)
+
+    gazetteer = commands.add_parser("gazetteer", help="the places claims are resolved to").add_subparsers(
+        dest="gazetteer_command", required=True
+    )
+    gazetteer.add_parser(
+        "load",
+        help="load Ukraine's settlements, regions and every country (offline, idempotent); resolve recorded claims",
+    ).set_defaults(handler=cmd_gazetteer_load)
 
     key = commands.add_parser("key", help="manage API keys").add_subparsers(dest="key_command", required=True)
     create = key.add_parser("create", help="create a key (and its actor if new); prints the key last")

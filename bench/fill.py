@@ -54,7 +54,7 @@ from sqlalchemy import JSON, Table, Uuid, create_engine, text  # noqa: E402
 from api.database import normalise_url  # noqa: E402
 from api.migrate import upgrade  # noqa: E402
 from api.services import merkle  # noqa: E402
-from api.services.claims.records import claim_rows, created_payload  # noqa: E402
+from api.services.claims.records import claim_rows, created_payload, place_names  # noqa: E402
 from api.services.documents import document_record  # noqa: E402
 from api.services.ledger import GENESIS_HASH, canonical_bytes  # noqa: E402
 from api.services.matching.index import term_rows  # noqa: E402
@@ -1171,7 +1171,8 @@ class Filler:
                 "stated_at_precision": precision,
                 "event_start": event_start,
                 "event_end": event_end,
-                "places": named,
+                "event_precision": ("hour" if event_end is None else "day") if event_start is not None else None,
+                "places": [RESOLVED.get(name, name) for name in named],
                 "tags": tags,
                 "language": language,
                 "external_id": external_id,
@@ -1279,7 +1280,11 @@ class Filler:
             rows_places["claim_match_terms"].extend(
                 as_tuple("claim_match_terms", row)
                 for row in term_rows(
-                    claim_id, recorded["statement"], recorded["language"], recorded["places"], recorded["stated_at"]
+                    claim_id,
+                    recorded["statement"],
+                    recorded["language"],
+                    place_names(recorded["places"]),
+                    recorded["stated_at"],
                 )
             )
             ledger.add(
@@ -1302,6 +1307,28 @@ class Filler:
         self.send()
 
 
+# Each of PLACES as the gazetteer resolves it (`resolved_places`): the claims name them resolved, with points.
+RESOLVED: dict[str, dict[str, Any]] = {}
+
+
+def resolved_places(database_url: str) -> None:
+    """Load the gazetteer (countries, Ukraine's regions and settlements) and resolve each of PLACES against it,
+    as `POST /v1/claims` would: every name the fill uses is one place, or one prominent among its namesakes."""
+    from api.database import Database
+    from api.services import places
+    from api.services.places import gazetteer
+
+    database = Database(database_url)
+    with database.transaction() as session:
+        gazetteer.load(session)
+        for english, _ukrainian in PLACES:
+            (place,) = places.resolve(session, [english], places.Context())
+            RESOLVED[english] = place.recorded()
+    database.dispose()
+    unresolved = [name for name, place in RESOLVED.items() if place["place_id"] is None]
+    print(f"gazetteer loaded; places the fill names that stay unresolved: {unresolved or 'none'}", flush=True)
+
+
 def fill(database_url: str, claims: int, sources: int, batch_size: int, seed: int) -> dict[str, Any]:
     started = time.perf_counter()
     url = normalise_url(database_url)
@@ -1312,6 +1339,7 @@ def fill(database_url: str, claims: int, sources: int, batch_size: int, seed: in
         if connection.scalar(text("SELECT count(*) FROM claims")):
             raise SystemExit("the database already holds claims: give a fresh database")
     engine.dispose()
+    resolved_places(database_url)
     migrated = time.perf_counter()
 
     gc.disable()  # nothing here makes reference cycles; the collector would only rescan the batches

@@ -17,6 +17,7 @@ from models.claim import (
 from models.desk_session import DeskSession
 from models.document import Document
 from models.event import Event
+from models.place import Place, PlaceName
 from models.source import Source, SourceName
 from models.transparency import TreeHash
 
@@ -35,6 +36,8 @@ __all__ = [
     "Event",
     "Evidence",
     "IdempotencyKey",
+    "Place",
+    "PlaceName",
     "Source",
     "SourceName",
     "TreeHash",

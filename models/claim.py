@@ -5,11 +5,33 @@ from __future__ import annotations
 import uuid
 from datetime import datetime
 
-from sqlalchemy import BigInteger, Boolean, CheckConstraint, ForeignKey, Index, Integer, String, Text, UniqueConstraint
+from sqlalchemy import (
+    JSON,
+    BigInteger,
+    Boolean,
+    CheckConstraint,
+    Float,
+    ForeignKey,
+    Index,
+    Integer,
+    String,
+    Text,
+    UniqueConstraint,
+)
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from models.base import Base, utc_now
-from models.vocabulary import Channel, EvidenceKind, LinkKind, Precision, Stance, Status, check_in
+from models.vocabulary import (
+    Channel,
+    EventPrecision,
+    EvidenceKind,
+    LinkKind,
+    PlacePrecision,
+    Precision,
+    Stance,
+    Status,
+    check_in,
+)
 
 
 class Claim(Base):
@@ -24,12 +46,17 @@ class Claim(Base):
         CheckConstraint(check_in("channel", Channel), name="channel"),
         CheckConstraint(check_in("stated_at_precision", Precision), name="stated_at_precision"),
         CheckConstraint(check_in("status", Status), name="status"),
+        CheckConstraint(
+            f"event_precision IS NULL OR {check_in('event_precision', EventPrecision)}", name="event_precision"
+        ),
         CheckConstraint("version >= 1", name="version_positive"),
         # Keyset pagination by source: (source_id, stated_at, id) serves "a source's claims, newest first".
         Index("ix_claims_source_id_stated_at_id", "source_id", "stated_at", "id"),
         Index("ix_claims_stated_at_id", "stated_at", "id"),
         Index("ix_claims_created_at_id", "created_at", "id"),
         Index("ix_claims_status_stated_at", "status", "stated_at"),
+        # `event_from`/`event_to`: the windows that start before the range ends, then those that end after it starts.
+        Index("ix_claims_event_start_event_end", "event_start", "event_end"),
         # A source's scorecard from the index alone: its claims by status, and its waits for a first review
         # in order, so the median is found by skipping to the middle.
         Index("ix_claims_source_id_seconds_to_first_review_status", "source_id", "seconds_to_first_review", "status"),
@@ -47,6 +74,7 @@ class Claim(Base):
     stated_at_precision: Mapped[str] = mapped_column(String(10))
     event_start: Mapped[datetime | None]
     event_end: Mapped[datetime | None]
+    event_precision: Mapped[str | None] = mapped_column(String(10))
     language: Mapped[str | None] = mapped_column(String(35))
     external_id: Mapped[str | None] = mapped_column(String(300), unique=True)
     created_by_id: Mapped[uuid.UUID | None] = mapped_column(ForeignKey("actors.id"), index=True)
@@ -67,14 +95,33 @@ class Claim(Base):
 
 
 class ClaimPlace(Base):
+    """A place a claim names: the name as written and, when resolved, the gazetteer's place and a precision.
+
+    `lat`, `lon` and `admin1_code` are copied from the place when the claim is resolved, so that the area and
+    region filters are answered from this table's own indexes (a latitude range, then longitude and distance).
+    `candidates` are the places an ambiguous name could be, when it was left unresolved.
+    """
+
     __tablename__ = "claim_places"
-    __table_args__ = (Index("ix_claim_places_name_key_claim_id", "name_key", "claim_id"),)
+    __table_args__ = (
+        Index("ix_claim_places_name_key_claim_id", "name_key", "claim_id"),
+        Index("ix_claim_places_lat_lon_claim_id", "lat", "lon", "claim_id"),
+        Index("ix_claim_places_admin1_code_claim_id", "admin1_code", "claim_id"),
+        CheckConstraint(f"geo_precision IS NULL OR {check_in('geo_precision', PlacePrecision)}", name="geo_precision"),
+    )
 
     claim_id: Mapped[uuid.UUID] = mapped_column(ForeignKey("claims.id"), primary_key=True)
     position: Mapped[int] = mapped_column(Integer, primary_key=True)
     name: Mapped[str] = mapped_column(String(300))
     # Case-folded copy of `name`, so a place filter matches "kharkiv" and "Kharkiv" alike.
     name_key: Mapped[str] = mapped_column(String(300))
+    place_id: Mapped[uuid.UUID | None] = mapped_column(ForeignKey("places.id"), index=True)
+    # The API's `precision` (named apart from SQL's PRECISION keyword).
+    geo_precision: Mapped[str | None] = mapped_column(String(10))
+    candidates: Mapped[list[dict[str, str]] | None] = mapped_column(JSON(none_as_null=True))
+    lat: Mapped[float | None] = mapped_column(Float)
+    lon: Mapped[float | None] = mapped_column(Float)
+    admin1_code: Mapped[str | None] = mapped_column(String(10))
 
 
 class ClaimTag(Base):

@@ -56,6 +56,34 @@ class Precision(StrEnum):
     MONTH = "month"
 
 
+class EventPrecision(StrEnum):
+    """How precisely a claim's event window is known (ACLED's and UCDP's time precision, in words)."""
+
+    MINUTE = "minute"
+    HOUR = "hour"
+    DAY = "day"
+    WEEK = "week"
+    MONTH = "month"
+
+
+class PlaceKind(StrEnum):
+    SETTLEMENT = "settlement"
+    REGION = "region"
+    FACILITY = "facility"
+    WATER = "water"
+    COUNTRY = "country"
+
+
+class PlacePrecision(StrEnum):
+    """How closely a claim's place is known: the spot, near it, the locality, only its region, only its country."""
+
+    EXACT = "exact"
+    NEAR = "near"
+    LOCALITY = "locality"
+    REGION = "region"
+    COUNTRY = "country"
+
+
 class Status(StrEnum):
     CLAIMED = "claimed"
     UNDER_REVIEW = "under_review"

@@ -21,6 +21,12 @@ def make_source(client: httpx.Client, **fields: Any) -> dict[str, Any]:
     return dict(response.json())
 
 
+def make_place(client: httpx.Client, name: str, kind: str = "settlement", **fields: Any) -> dict[str, Any]:
+    response = client.post("/v1/places", json={"name": name, "kind": kind, **fields})
+    assert response.status_code == 201, response.text
+    return dict(response.json())
+
+
 def make_claim(client: httpx.Client, source_id: str, **fields: Any) -> dict[str, Any]:
     body = {
         "statement": f"Claim number {next(_sequence)} about the front.",

@@ -13,7 +13,7 @@ import jsonschema_rs
 import pytest
 
 from tests.conftest import Api
-from tests.factories import add_evidence, make_claim, make_document, make_source, move
+from tests.factories import add_evidence, make_claim, make_document, make_place, make_source, move
 
 
 def _validator(api: Api, component: str) -> jsonschema_rs.Draft202012Validator:
@@ -31,6 +31,10 @@ def _populated(api: Api) -> tuple[dict[str, Any], dict[str, Any]]:
     relay = make_source(analyst, name="Suspilne", kind="media")
     outside = make_source(analyst, name="ISW", kind="think_tank")
     document = make_document(analyst, outlet_id=outlet["id"])
+    make_place(analyst, "Kharkiv", lat=49.98, lon=36.25)
+    # Two namesakes and nothing to tell them apart: "Ternova" stays unresolved, with both as candidates.
+    make_place(analyst, "Ternova", lat=50.16, lon=36.79)
+    make_place(analyst, "Ternova", lat=48.1, lon=24.9)
     full = {
         "quote": "The enemy is withdrawing.",
         "speaker_id": speaker["id"],
@@ -41,6 +45,7 @@ def _populated(api: Api) -> tuple[dict[str, Any], dict[str, Any]]:
         "stated_at_precision": "hour",
         "event_start": "2022-05-13T00:00:00+00:00",
         "event_end": "2022-05-14T00:00:00+00:00",
+        "event_precision": "day",
         "places": ["Kharkiv", "Ternova"],
         "tags": ["withdrawal"],
         "language": "en",

@@ -27,6 +27,7 @@ CLAIM_FIELDS = {
     "stated_at_precision",
     "event_start",
     "event_end",
+    "event_precision",
     "places",
     "tags",
     "language",
@@ -127,7 +128,7 @@ def test_post_claim_returns_201_with_full_attribution_etag_and_location(api: Api
     assert claim["stated_at_precision"] == "minute"
     assert claim["event_start"].startswith("2022-05-13T00:00:00")
     assert claim["event_end"].startswith("2022-05-14T00:00:00")
-    assert claim["places"] == ["Kharkiv", "Izium"]
+    assert [place["name"] for place in claim["places"]] == ["Kharkiv", "Izium"]
     assert claim["tags"] == ["withdrawal"]
     assert claim["language"] == "uk"
     assert claim["external_id"] == "upi-2022-05-14-1"

@@ -252,8 +252,16 @@ def _actual(client: httpx.Client) -> dict[str, dict[str, Any]]:
 
 
 def _mirrored(mirror: dict[str, dict[str, Any]]) -> dict[str, dict[str, Any]]:
-    keep = ("statement", "places", "tags", "source_id", "status", "version")
-    return {claim_id: {key: state[key] for key in keep} for claim_id, state in mirror.items()}
+    keep = ("statement", "tags", "source_id", "status", "version")
+    # The ledger's places also carry the point and region copied into their rows; the API shows the four fields.
+    shown = ("name", "place_id", "precision", "candidates")
+    return {
+        claim_id: {
+            **{key: state[key] for key in keep},
+            "places": [{key: place[key] for key in shown} for place in state["places"]],
+        }
+        for claim_id, state in mirror.items()
+    }
 
 
 def test_claimreview_json_can_be_embedded_in_a_script_block(api: Api) -> None:

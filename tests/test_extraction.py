@@ -652,6 +652,7 @@ def test_extract_answers_candidates_and_stores_nothing(api: Api) -> None:
         "stated_at",
         "stated_at_precision",
         "places",
+        "resolved_places",
         "hedged",
         "span",
     }

@@ -21,7 +21,7 @@ from tests.test_web import desk
 
 ASSERTION_FIELDS = (
     "statement", "quote", "source_id", "speaker_id", "via", "channel", "channel_detail", "stated_at",
-    "stated_at_precision", "event_start", "event_end", "places",
+    "stated_at_precision", "event_start", "event_end", "event_precision", "places",
 )  # fmt: skip
 
 
@@ -45,9 +45,12 @@ def documented_digest(claim: dict[str, Any]) -> str:
         "stated_at_precision": claim["stated_at_precision"],
         "event_start": _time(claim["event_start"]),
         "event_end": _time(claim["event_end"]),
-        "places": claim["places"],
+        "places": [place if isinstance(place, str) else place["name"] for place in claim["places"]],
     }
-    assert set(document) == set(ASSERTION_FIELDS)
+    # The event window's precision counts once set; left out while unset (claims recorded before it existed).
+    if claim.get("event_precision") is not None:
+        document["event_precision"] = claim["event_precision"]
+    assert set(document) | {"event_precision"} == set(ASSERTION_FIELDS)
     return hashlib.sha256(orjson.dumps(document, option=orjson.OPT_SORT_KEYS)).hexdigest()
 
 

@@ -657,7 +657,7 @@ def test_post_form_records_a_claim_with_its_attribution(api: Api) -> None:
     assert claim["speaker"]["name"] == "Iryna Vereshchuk"
     assert [item["name"] for item in claim["via"]] == ["Suspilne"]
     assert claim["stated_at"] == "2022-05-14T10:30:00Z"
-    assert claim["places"] == ["Azovstal", "Mariupol"]
+    assert [place["name"] for place in claim["places"]] == ["Azovstal", "Mariupol"]
     assert claim["document"]["url"] == "https://example.org/upi"
     assert claim["created_by"]["name"] == "analyst"
     assert claim["status"] == "claimed"

@@ -13,7 +13,7 @@ from api.database import Database
 from api.deps import PrincipalDep, SessionDep, SettingsDep
 from api.routes.claims import claim_filters
 from api.routes.common import problems
-from api.services import claims, exporting
+from api.services import claims, exporting, geo_export
 from api.settings import Settings
 
 # One tag for claims in and out, as the OpenAPI document has always grouped them.
@@ -30,7 +30,14 @@ def _publisher(settings: Settings) -> exporting.Publisher:
     responses={
         **problems(),
         200: {
-            "description": "The claims, streamed: NDJSON lines, CSV rows or a JSON-LD array of ClaimReviews.",
+            "description": "The claims, streamed: NDJSON lines, CSV rows, a JSON-LD array of ClaimReviews, a GeoJSON "
+            "FeatureCollection or ACLED-style CSV rows.",
+            "headers": {
+                "X-Claimdb-Skipped-Places": {
+                    "description": "Map formats: the places left out for want of coordinates.",
+                    "schema": {"type": "integer"},
+                }
+            },
             "content": {media_type: {} for media_type in exporting.MEDIA_TYPES.values()},
         },
     },
@@ -43,8 +50,13 @@ def export_claims(
     query: Annotated[claims.ClaimQuery, Depends(claim_filters)],
     format: exporting.ExportFormat = exporting.ExportFormat.NDJSON,
 ) -> StreamingResponse:
-    """Every claim matching the `GET /v1/claims` filters, streamed as NDJSON (re-importable), CSV or ClaimReview."""
+    """Every claim matching the `GET /v1/claims` filters, streamed as NDJSON (re-importable), CSV, ClaimReview,
+    GeoJSON (a Point feature per claim and place) or ACLED-style CSV; the map formats skip places without
+    coordinates and count them in `X-Claimdb-Skipped-Places`."""
     exporting.check_export(session, query, settings.secret_key)
+    headers = {"Content-Disposition": f'attachment; filename="claims.{exporting.FILE_EXTENSIONS[format]}"'}
+    if format in exporting.MAP_FORMATS:
+        headers["X-Claimdb-Skipped-Places"] = str(geo_export.count_skipped(session, query, settings.secret_key))
     database: Database = request.app.state.database
     publisher = _publisher(settings)
 
@@ -53,12 +65,7 @@ def export_claims(
         with database.transaction(write=False) as stream_session:
             yield from exporting.export_chunks(stream_session, query, format, publisher, settings.secret_key)
 
-    filename = f"claims.{exporting.FILE_EXTENSIONS[format]}"
-    return StreamingResponse(
-        chunks(),
-        media_type=exporting.MEDIA_TYPES[format],
-        headers={"Content-Disposition": f'attachment; filename="{filename}"'},
-    )
+    return StreamingResponse(chunks(), media_type=exporting.MEDIA_TYPES[format], headers=headers)
 
 
 @router.get(

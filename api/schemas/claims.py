@@ -26,12 +26,24 @@ from api.schemas.common import (
     UtcDatetime,
     distinct_case_insensitively,
 )
-from models.vocabulary import Channel, EvidenceKind, LinkKind, Precision, Stance, Status
+from api.schemas.places import ClaimPlaceIn, ClaimPlaceOut
+from models.vocabulary import Channel, EventPrecision, EvidenceKind, LinkKind, Precision, Stance, Status
 
 MAX_LIST_ITEMS = 50
 
 
 _distinct = distinct_case_insensitively
+
+# A claim's place on input: the name as written, or an object that may name the place and precision too.
+PlaceInput = Annotated[
+    Name | ClaimPlaceIn,
+    Field(description='A name as written ("Izium"), or {"name","place_id"?,"precision"?}.'),
+]
+
+
+def _distinct_places(places: list[Any]) -> list[Any]:
+    _distinct([item if isinstance(item, str) else item.name for item in places], "places")
+    return places
 
 
 class ClaimRecordChecks(InputModel):
@@ -39,8 +51,8 @@ class ClaimRecordChecks(InputModel):
 
     @field_validator("places", check_fields=False)
     @classmethod
-    def places_are_distinct(cls, places: list[str]) -> list[str]:
-        return _distinct(places, "places")
+    def places_are_distinct(cls, places: list[Any]) -> list[Any]:
+        return _distinct_places(places)
 
     @field_validator("tags", check_fields=False)
     @classmethod
@@ -72,7 +84,8 @@ class ClaimIn(ClaimRecordChecks):
     stated_at_precision: Precision = Precision.DAY
     event_start: UtcDatetime | None = None
     event_end: UtcDatetime | None = None
-    places: list[Name] = Field(default_factory=list, max_length=MAX_LIST_ITEMS)
+    event_precision: EventPrecision | None = Field(default=None, description="How precisely the window is known.")
+    places: list[PlaceInput] = Field(default_factory=list, max_length=MAX_LIST_ITEMS)
     tags: list[Tag] = Field(default_factory=list, max_length=MAX_LIST_ITEMS)
     language: LanguageTag | None = None
     external_id: Name | None = Field(default=None, description="The client's own id; unique when given.")
@@ -109,6 +122,26 @@ class ClaimFilters(BaseModel):
         "the judged words are still the claim's, and the evidence counted still meets the status's rule "
         "under today's parties.",
     )
+    near: str | None = Field(
+        default=None,
+        max_length=60,
+        pattern=r"^\s*-?\d+(\.\d+)?\s*,\s*-?\d+(\.\d+)?\s*$",
+        description="`lat,lon`: claims with a place within `radius_km` of it.",
+    )
+    radius_km: float | None = Field(default=None, gt=0, le=2000, description="With `near` (default 25 km).")
+    bbox: str | None = Field(
+        default=None,
+        max_length=120,
+        pattern=r"^\s*-?\d+(\.\d+)?(\s*,\s*-?\d+(\.\d+)?){3}\s*$",
+        description="`minlon,minlat,maxlon,maxlat` (RFC 7946 order): claims with a place inside.",
+    )
+    region: str | None = Field(
+        default=None,
+        max_length=300,
+        description="A first-level region by name, alias or ISO 3166-2 code: claims with a place in it.",
+    )
+    event_from: TimeText = None
+    event_to: TimeText = None
     sort: ClaimSort = "-stated_at"
 
 
@@ -133,7 +166,8 @@ class ClaimPatch(InputModel):
     stated_at_precision: Precision | None = None
     event_start: UtcDatetime | None = None
     event_end: UtcDatetime | None = None
-    places: list[Name] | None = Field(default=None, max_length=MAX_LIST_ITEMS)
+    event_precision: EventPrecision | None = None
+    places: list[PlaceInput] | None = Field(default=None, max_length=MAX_LIST_ITEMS)
     tags: list[Tag] | None = Field(default=None, max_length=MAX_LIST_ITEMS)
     language: LanguageTag | None = None
 
@@ -149,8 +183,8 @@ class ClaimPatch(InputModel):
 
     @field_validator("places")
     @classmethod
-    def places_are_distinct(cls, places: list[str] | None) -> list[str] | None:
-        return None if places is None else _distinct(places, "places")
+    def places_are_distinct(cls, places: list[Any] | None) -> list[Any] | None:
+        return None if places is None else _distinct_places(places)
 
     @field_validator("tags")
     @classmethod
@@ -221,7 +255,8 @@ class ClaimOut(BaseModel):
     stated_at_precision: Precision
     event_start: datetime | None
     event_end: datetime | None
-    places: list[str]
+    event_precision: EventPrecision | None
+    places: list[ClaimPlaceOut]
     tags: list[str]
     language: str | None
     external_id: str | None

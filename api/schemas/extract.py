@@ -9,6 +9,7 @@ from typing import Annotated
 from pydantic import AfterValidator, BaseModel, ConfigDict, Field, StringConstraints
 
 from api.schemas.common import InputModel, Name, Url, clean_text
+from api.schemas.places import ClaimPlaceOut
 from models.vocabulary import Channel, Precision
 
 # Longer texts are refused (422): a long report is some 3,000 words, about 20,000 characters.
@@ -76,6 +77,9 @@ class CandidateOut(BaseModel):
     stated_at: datetime | None
     stated_at_precision: Precision | None
     places: list[str]
+    resolved_places: list[ClaimPlaceOut] = Field(
+        description="The same places as the gazetteer reads them (id, precision, or candidates when ambiguous)."
+    )
     hedged: bool
     span: tuple[int, int] = Field(description="[start, end) of the statement in `text`, in code points.")
 

@@ -26,7 +26,8 @@ from api.schemas.common import (
     UtcDatetime,
     distinct_case_insensitively,
 )
-from models.vocabulary import Channel, Precision, Reliability, SourceKind, Status
+from api.schemas.places import ClaimPlaceIn, PlaceCandidateOut
+from models.vocabulary import Channel, EventPrecision, Precision, Reliability, SourceKind, Status
 
 
 def _date_as_utc_midnight(value: Any) -> Any:
@@ -69,6 +70,15 @@ class DocumentRefIn(InputModel):
         return self
 
 
+class ClaimPlaceLineIn(ClaimPlaceIn):
+    """A claim's place in an import line: as exported (its candidates are read again here, so ignored)."""
+
+    candidates: list[PlaceCandidateOut] = Field(default_factory=list, description="Ignored: resolved again.")
+
+
+PlaceInput = Annotated[Name | ClaimPlaceLineIn, Field(description="A name as written, or an exported place.")]
+
+
 class ClaimLine(ClaimRecordChecks):
     """One NDJSON line of an import: the export's line, or the minimal statement, source, channel, stated_at."""
 
@@ -84,7 +94,8 @@ class ClaimLine(ClaimRecordChecks):
     stated_at_precision: Precision = Precision.DAY
     event_start: ImportTime | None = None
     event_end: ImportTime | None = None
-    places: list[Name] = Field(default_factory=list, max_length=MAX_LIST_ITEMS)
+    event_precision: EventPrecision | None = None
+    places: list[PlaceInput] = Field(default_factory=list, max_length=MAX_LIST_ITEMS)
     tags: list[Tag] = Field(default_factory=list, max_length=MAX_LIST_ITEMS)
     language: LanguageTag | None = None
     external_id: Name | None = None

@@ -22,7 +22,7 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from api.errors import NotFound
-from api.services import claims, verdicts
+from api.services import claims, geo_export, verdicts
 from api.services.claims import ClaimDict
 from api.services.claims.shape import RefDict
 from models import Event, Source, SourceName, Verdict
@@ -35,14 +35,26 @@ class ExportFormat(StrEnum):
     NDJSON = "ndjson"
     CSV = "csv"
     CLAIMREVIEW = "claimreview"
+    GEOJSON = "geojson"
+    ACLED_CSV = "acled_csv"
 
 
 MEDIA_TYPES = {
     ExportFormat.NDJSON: "application/x-ndjson",
     ExportFormat.CSV: "text/csv; charset=utf-8",
     ExportFormat.CLAIMREVIEW: "application/ld+json",
+    ExportFormat.GEOJSON: "application/geo+json",
+    ExportFormat.ACLED_CSV: "text/csv; charset=utf-8",
 }
-FILE_EXTENSIONS = {ExportFormat.NDJSON: "ndjson", ExportFormat.CSV: "csv", ExportFormat.CLAIMREVIEW: "jsonld"}
+FILE_EXTENSIONS = {
+    ExportFormat.NDJSON: "ndjson",
+    ExportFormat.CSV: "csv",
+    ExportFormat.CLAIMREVIEW: "jsonld",
+    ExportFormat.GEOJSON: "geojson",
+    ExportFormat.ACLED_CSV: "acled.csv",
+}
+# The formats that draw places on a map, and leave out places without coordinates (api/services/geo_export.py).
+MAP_FORMATS = frozenset({ExportFormat.GEOJSON, ExportFormat.ACLED_CSV})
 
 # ClaimReview covers the reviewed statuses and retraction (DESIGN §4).
 REVIEWABLE_STATUSES = frozenset({*REVIEWED_STATUSES, Status.RETRACTED})
@@ -180,7 +192,7 @@ def _csv_row(item: ClaimDict, details: _SourceDetails) -> list[Any]:
         item["stated_at_precision"],
         _iso(item["event_start"]),
         _iso(item["event_end"]),
-        ";".join(item["places"]),
+        ";".join(place["name"] for place in item["places"]),
         ";".join(item["tags"]),
         item["language"],
         item["status"],
@@ -281,6 +293,12 @@ def export_chunks(
 ) -> Iterator[bytes]:
     """The claims matching `query` in the chosen format, one chunk per page, never the whole export at once."""
     _use_snapshot(session)
+    if export_format is ExportFormat.GEOJSON:
+        yield from geo_export.geojson_chunks(session, query, secret)
+        return
+    if export_format is ExportFormat.ACLED_CSV:
+        yield from geo_export.acled_chunks(session, query, secret)
+        return
     if export_format is ExportFormat.CLAIMREVIEW:
         wanted = [status for status in query.statuses or Status if status in REVIEWABLE_STATUSES]
         query = replace(query, statuses=wanted)

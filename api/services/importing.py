@@ -41,6 +41,7 @@ from api.services import bulk, documents, ledger, names, sources, verdicts
 from api.services.auth import Principal, require_role
 from api.services.claims import records
 from api.services.matching import index as match_index
+from api.services.places import resolution
 from models import Claim, ClaimMatchTerm, ClaimPlace, ClaimTag, ClaimVia, Document, Source, SourceName, Verdict
 from models.vocabulary import REVIEWED_STATUSES, Reliability, Role
 
@@ -470,6 +471,13 @@ class _Import:
 
     def _write_chunk(self, chunk: list[tuple[int, ClaimLine]]) -> None:
         batch = _Batch()
+        # The chunk's place names and ids looked up at once; a place id from another database (an export of
+        # it) that names nothing here is resolved by its name instead.
+        mentions = [resolution.mention_of(item) for _number, line in chunk for item in line.places]
+        self._found = resolution.candidates_by_key(self.session, resolution.keys_of(mentions))
+        self._chosen = resolution.candidates_by_id(
+            self.session, [mention.place_id for mention in mentions if mention.place_id is not None]
+        )
         for _number, line in chunk:
             self._add_claim(batch, line)
         for model, rows in (
@@ -518,7 +526,16 @@ class _Import:
             "stated_at_precision": line.stated_at_precision.value,
             "event_start": line.event_start,
             "event_end": line.event_end,
-            "places": list(line.places),
+            "event_precision": line.event_precision.value if line.event_precision else None,
+            "places": [
+                item.recorded()
+                for item in resolution.resolve_found(
+                    [resolution.mention_of(item) for item in line.places],
+                    self._found,
+                    self._chosen,
+                    resolution.Context(text=" ".join(part for part in (line.statement, line.quote) if part)),
+                )
+            ],
             "tags": list(line.tags),
             "language": line.language,
             "external_id": line_external_id(line),
@@ -539,7 +556,9 @@ class _Import:
         batch.tags.extend(rows.tags)
         batch.via.extend(rows.via)
         batch.match_terms.extend(
-            match_index.term_rows(claim_id, line.statement, line.language, list(line.places), line.stated_at)
+            match_index.term_rows(
+                claim_id, line.statement, line.language, records.place_names(line.places), line.stated_at
+            )
         )
         basis = None
         if reviewed:

@@ -31,6 +31,7 @@ from sqlalchemy import ColumnElement, Select, Text, Uuid, and_, bindparam, cast,
 from sqlalchemy.orm import Session
 
 from api.services import verdicts
+from api.services.claims.records import place_state
 from api.services.driver_reads import DriverReader
 from api.services.names import name_key
 from models import (
@@ -62,8 +63,8 @@ ROW = "(row)"
 _REVIEWED = frozenset(status.value for status in REVIEWED_STATUSES)
 _CLAIM_COLUMNS = (
     "statement", "quote", "source_id", "speaker_id", "channel", "channel_detail", "document_id", "stated_at",
-    "stated_at_precision", "event_start", "event_end", "language", "external_id", "status", "status_changed_at",
-    "version", "created_by_id", "created_at", "seconds_to_first_review",
+    "stated_at_precision", "event_start", "event_end", "event_precision", "language", "external_id", "status",
+    "status_changed_at", "version", "created_by_id", "created_at", "seconds_to_first_review",
 )  # fmt: skip
 # The claim columns its creation event's payload gives; the rest follow from the events themselves.
 _RECORDED_COLUMNS = tuple(
@@ -237,7 +238,7 @@ class _ClaimReplay:
     """One claim as its events build it, and the rows its events imply beside it."""
 
     columns: dict[str, Any]
-    places: list[str]
+    places: list[Any]
     tags: list[str]
     via: list[str]
     evidence_ids: list[str] = field(default_factory=list)
@@ -461,7 +462,9 @@ class _ClaimsCheck:
                 values[name] = time(values[name])
             stored[row[0]] = values
         report.compare_rows("claims", stored, {claim_id: replay.columns for claim_id, replay in batch.claims.items()})
-        places = self._listed(ClaimPlace, ("name", "name_key"), low, high)
+        places = self._listed(
+            ClaimPlace, ("name", "name_key", "place_id", "geo_precision", "lat", "lon", "admin1_code"), low, high
+        )
         tags = self._listed(ClaimTag, ("tag", "tag_key"), low, high)
         via = {
             claim_id: [item for (item,) in rows]
@@ -469,7 +472,7 @@ class _ClaimsCheck:
         }
         for table, listed, name in (("claim_places", places, "places"), ("claim_tags", tags, "tags")):
             for claim_id in listed.keys() - batch.claims.keys():
-                report.add(table, claim_id, name, [value for value, _key in listed[claim_id]], None)
+                report.add(table, claim_id, name, [value[0] for value in listed[claim_id]], None)
         for claim_id in via.keys() - batch.claims.keys():
             report.add("claim_via", claim_id, "via", via[claim_id], None)
         counted: dict[str, set[str]] = defaultdict(set)
@@ -524,11 +527,21 @@ class _ClaimsCheck:
         via: list[Any],
     ) -> None:
         report = self.report
-        names = [name for name, _key in places]
-        if replay.places != names:
-            report.add("claim_places", claim_id, "places", names, replay.places)
-        if any(key != name_key(name) for name, key in places):
-            report.add("claim_places", claim_id, "name_key", [key for _name, key in places], None)
+        names = [row[0] for row in places]
+        expected = [place_state(item) for item in replay.places]
+        if [item["name"] for item in expected] != names:
+            report.add("claim_places", claim_id, "places", names, [item["name"] for item in expected])
+        elif expected:
+            # Where each name was resolved to, and the point and region copied with it, as the events record.
+            resolved = [(row[2], row[3], row[4], row[5], row[6]) for row in places]
+            implied = [
+                (self.reader.key(item["place_id"]), item["precision"], item["lat"], item["lon"], item["admin1_code"])
+                for item in expected
+            ]
+            if resolved != implied:
+                report.add("claim_places", claim_id, "place_id", resolved, implied)
+        if any(row[1] != name_key(row[0]) for row in places):
+            report.add("claim_places", claim_id, "name_key", [row[1] for row in places], None)
         tag_names = [tag for tag, _key in tags]
         if replay.tags != tag_names:
             report.add("claim_tags", claim_id, "tags", tag_names, replay.tags)

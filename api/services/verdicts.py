@@ -45,6 +45,7 @@ ASSERTION_FIELDS = (
     "stated_at_precision",
     "event_start",
     "event_end",
+    "event_precision",
     "places",
 )
 _ID_FIELDS = frozenset({"source_id", "speaker_id"})
@@ -83,10 +84,16 @@ def canonical_assertion(state: Mapping[str, Any]) -> bytes:
     Ids are lower-case hyphenated UUIDs, times UTC ISO 8601 with microseconds and `+00:00`, `via` the
     intermediaries' ids in order, `places` the names as written, in order. `state` may hold ids and times as
     objects (a claim's row) or as text (an event's payload): both give the same bytes.
+
+    Which gazetteer place a name was resolved to is the analyst's reading of the words, not the words: choosing
+    among a name's candidates neither changes the digest nor reopens a verdict. `event_precision` is left out
+    while it is unset, so that claims recorded before it existed keep the digests their verdicts judged.
     """
     document: dict[str, Any] = {}
     for name in ASSERTION_FIELDS:
-        value = state[name]
+        value: Any = state.get(name) if name == "event_precision" else state[name]
+        if name == "event_precision" and value is None:
+            continue
         if name in _ID_FIELDS:
             document[name] = _canonical_id(value)
         elif name in _TIME_FIELDS:
@@ -94,7 +101,7 @@ def canonical_assertion(state: Mapping[str, Any]) -> bytes:
         elif name == "via":
             document[name] = [_canonical_id(item) for item in value]
         elif name == "places":
-            document[name] = list(value)
+            document[name] = [item if isinstance(item, str) else item["name"] for item in value]
         else:
             document[name] = value.value if hasattr(value, "value") else value
     return orjson.dumps(document, option=orjson.OPT_SORT_KEYS)

@@ -15,7 +15,7 @@ from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 SESSION_COOKIE = "claimdb_desk"
 # Everything the desk serves lives under these paths (and `/` itself); nothing of the API does.
-PAGE_PREFIXES = ("/claims", "/sources", "/signin", "/signout", "/extract", "/compare")
+PAGE_PREFIXES = ("/claims", "/sources", "/signin", "/signout", "/extract", "/compare", "/map")
 
 # No inline script and no inline style anywhere: htmx and the stylesheet are files served by claimdb itself.
 CONTENT_SECURITY_POLICY = "; ".join(

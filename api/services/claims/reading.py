@@ -56,7 +56,7 @@ def to_raw_ids(dialect: Dialect, claim_ids: list[uuid.UUID]) -> list[Any]:
     return [to_raw(claim_id) for claim_id in claim_ids] if to_raw is not None else list(claim_ids)
 
 
-def _state_statements() -> tuple[Select[Any], Any]:
+def _state_statements() -> tuple[Select[Any], Any, Select[Any]]:
     """The two queries of `current_states_and_refs`, built once: building aliases and unions per call costs
     more than running them."""
     claims = Claim.__table__
@@ -90,17 +90,29 @@ def _state_statements() -> tuple[Select[Any], Any]:
         select(raw_column(via.c.claim_id), literal("via"), via.c.position, relay.c.name, raw_column(via.c.source_id))
         .select_from(via.outerjoin(relay, relay.c.id == via.c.source_id))
         .where(via.c.claim_id.in_(claim_ids)),
-        select(raw_column(places.c.claim_id), literal("places"), places.c.position, places.c.name, no_source).where(
-            places.c.claim_id.in_(claim_ids)
-        ),
         select(raw_column(tags.c.claim_id), literal("tags"), tags.c.position, tags.c.tag, no_source).where(
             tags.c.claim_id.in_(claim_ids)
         ),
     )
-    return states, listed.order_by(listed.selected_columns[2])
+    # Places apart: they carry more than a name (the resolved place, its precision, candidates, point, region).
+    resolved = (
+        select(
+            raw_column(places.c.claim_id),
+            places.c.name,
+            raw_column(places.c.place_id),
+            places.c.geo_precision,
+            places.c.candidates,
+            places.c.lat,
+            places.c.lon,
+            places.c.admin1_code,
+        )
+        .where(places.c.claim_id.in_(claim_ids))
+        .order_by(places.c.claim_id, places.c.position)
+    )
+    return states, listed.order_by(listed.selected_columns[2]), resolved
 
 
-_STATES_QUERY, _LISTS_QUERY = _state_statements()
+_STATES_QUERY, _LISTS_QUERY, _PLACES_QUERY = _state_statements()
 
 
 class IdReader(dict[Any, uuid.UUID | None]):
@@ -158,6 +170,22 @@ def current_states_and_refs(session: Session, raw_ids: list[Any]) -> tuple[dict[
             refs.sources[source_id] = value
         else:
             states[raw_claim_id][kind].append(value)
+    if states:
+        for raw_claim_id, name, raw_place_id, precision, candidates, lat, lon, admin1_code in connection.execute(
+            _PLACES_QUERY, parameters
+        ).all():
+            place_id = ids[raw_place_id]
+            states[raw_claim_id]["places"].append(
+                {
+                    "name": name,
+                    "place_id": str(place_id) if place_id is not None else None,
+                    "precision": precision,
+                    "candidates": candidates or [],
+                    "lat": lat,
+                    "lon": lon,
+                    "admin1_code": admin1_code,
+                }
+            )
     return states, refs
 
 

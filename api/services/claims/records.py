@@ -29,6 +29,7 @@ RECORDED_FIELDS = (
     "stated_at_precision",
     "event_start",
     "event_end",
+    "event_precision",
     "places",
     "tags",
     "language",
@@ -38,6 +39,31 @@ ID_FIELDS = ("source_id", "speaker_id", "document_id")
 TIME_FIELDS = ("stated_at", "event_start", "event_end")
 # The recorded fields kept as columns of `claims`; places, tags and intermediaries have tables of their own.
 COLUMN_FIELDS = tuple(name for name in RECORDED_FIELDS if name not in ("via", "places", "tags"))
+
+
+def place_state(value: Any) -> dict[str, Any]:
+    """A claim's place as states and payloads hold it: `{"name","place_id","precision","candidates","lat","lon",
+    "admin1_code"}` (`place_id` as text). Payloads written before places were records hold the name alone."""
+    if isinstance(value, str):
+        return {"name": value, "place_id": None, "precision": None, "candidates": [], "lat": None, "lon": None,
+                "admin1_code": None}  # fmt: skip
+    place_id = value.get("place_id")
+    return {
+        "name": value["name"],
+        "place_id": str(place_id) if place_id is not None else None,
+        "precision": _plain(value.get("precision")),
+        "candidates": list(value.get("candidates") or []),
+        "lat": value.get("lat"),
+        "lon": value.get("lon"),
+        "admin1_code": value.get("admin1_code"),
+    }
+
+
+def place_names(places: Any) -> list[str]:
+    """The names as written of a claim's places, whichever form they are held in."""
+    return [
+        item if isinstance(item, str) else item["name"] if isinstance(item, Mapping) else item.name for item in places
+    ]
 
 
 def _plain(value: Any) -> Any:
@@ -54,6 +80,8 @@ def to_payload(state: Mapping[str, Any]) -> dict[str, Any]:
             payload[name] = value.astimezone(UTC).isoformat() if value is not None else None
         elif name == "via":
             payload[name] = [str(item) for item in value]
+        elif name == "places":
+            payload[name] = [place_state(item) for item in value]
         else:
             payload[name] = _plain(value)
     return payload
@@ -69,16 +97,33 @@ def from_payload(payload: Mapping[str, Any]) -> dict[str, Any]:
             state[name] = datetime.fromisoformat(value) if value is not None else None
         elif name == "via":
             state[name] = [uuid.UUID(item) for item in value]
+        elif name == "places":
+            state[name] = [place_state(item) for item in value]
         else:
             state[name] = value
     return state
 
 
-def place_rows(claim_id: uuid.UUID, places: list[str]) -> list[dict[str, Any]]:
-    return [
-        {"claim_id": claim_id, "position": index, "name": name, "name_key": name_key(name)}
-        for index, name in enumerate(places)
-    ]
+def place_rows(claim_id: uuid.UUID, places: list[Any]) -> list[dict[str, Any]]:
+    """The `claim_places` rows of a claim's places (names alone, or `place_state`'s form)."""
+    rows = []
+    for index, item in enumerate(places):
+        place = place_state(item)
+        rows.append(
+            {
+                "claim_id": claim_id,
+                "position": index,
+                "name": place["name"],
+                "name_key": name_key(place["name"]),
+                "place_id": uuid.UUID(place["place_id"]) if place["place_id"] else None,
+                "geo_precision": place["precision"],
+                "candidates": place["candidates"] or None,
+                "lat": place["lat"],
+                "lon": place["lon"],
+                "admin1_code": place["admin1_code"],
+            }
+        )
+    return rows
 
 
 def tag_rows(claim_id: uuid.UUID, tags: list[str]) -> list[dict[str, Any]]:

@@ -16,6 +16,7 @@ from sqlalchemy.orm import Session
 
 from api.services import sources
 from api.services.auth import actor_names
+from api.services.claims.records import place_state
 from models import Document
 from models.vocabulary import CREDIBILITY, Status
 
@@ -29,6 +30,18 @@ class DocumentRefDict(TypedDict):
     id: uuid.UUID
     title: str
     url: str | None
+
+
+class PlaceCandidateDict(TypedDict):
+    place_id: str
+    label: str
+
+
+class ClaimPlaceDict(TypedDict):
+    name: str
+    place_id: str | None
+    precision: str | None
+    candidates: list[PlaceCandidateDict]
 
 
 class ClaimDict(TypedDict):
@@ -45,7 +58,8 @@ class ClaimDict(TypedDict):
     stated_at_precision: str
     event_start: datetime | None
     event_end: datetime | None
-    places: list[str]
+    event_precision: str | None
+    places: list[ClaimPlaceDict]
     tags: list[str]
     language: str | None
     external_id: str | None
@@ -132,7 +146,16 @@ def shape(state: dict[str, Any], refs: Refs) -> ClaimDict:
         "stated_at_precision": state["stated_at_precision"],
         "event_start": state["event_start"],
         "event_end": state["event_end"],
-        "places": state["places"],
+        "event_precision": state.get("event_precision"),
+        "places": [
+            {
+                "name": place["name"],
+                "place_id": place["place_id"],
+                "precision": place["precision"],
+                "candidates": place["candidates"],
+            }
+            for place in map(place_state, state["places"])
+        ],
         "tags": state["tags"],
         "language": state["language"],
         "external_id": state["external_id"],

@@ -17,7 +17,7 @@ from sqlalchemy.orm import Session
 
 from api.errors import Conflict, InvalidInput, NotFound, PreconditionFailed, PreconditionRequired
 from api.schemas.claims import ClaimIn, ClaimPatch, EvidenceIn, LinkIn
-from api.services import ledger, sources, verdicts
+from api.services import ledger, places, sources, verdicts
 from api.services.auth import Principal, require_role
 from api.services.claims import records
 from api.services.claims.reading import current_states
@@ -44,6 +44,17 @@ def _check_references(session: Session, values: dict[str, Any]) -> None:
                 raise InvalidInput(f"{field}: no source has the id {source_id}.", parameter=field)
     if values.get("document_id") is not None:
         require_document(session, values["document_id"], "document_id")
+
+
+def resolve_places(session: Session, values: dict[str, Any], claim_id: uuid.UUID | None = None) -> list[dict[str, Any]]:
+    """The claim's places resolved against the gazetteer, in the context of its words, document and source."""
+    context = places.Context(
+        text=" ".join(part for part in (values.get("statement"), values.get("quote")) if part),
+        document_id=values.get("document_id"),
+        source_id=values.get("source_id"),
+        exclude_claim_id=claim_id,
+    )
+    return [item.recorded() for item in places.resolve(session, values.get("places") or [], context)]
 
 
 def _request_digest(data: ClaimIn) -> str:
@@ -83,6 +94,7 @@ def create_claim(
             return replayed, False
     recorded = data.model_dump()
     _check_references(session, recorded)
+    recorded["places"] = resolve_places(session, recorded)
     claim_id = uuid.uuid4()  # known now, so the ledger event can name the claim before anything is written
     rows = records.claim_rows(
         claim_id,
@@ -101,7 +113,9 @@ def create_claim(
                 session.execute(insert(model), listed)
         match_index.write_terms(
             session,
-            match_index.term_rows(claim_id, data.statement, data.language, list(data.places), data.stated_at),
+            match_index.term_rows(
+                claim_id, data.statement, data.language, records.place_names(data.places), data.stated_at
+            ),
         )
 
     if data.external_id is None:
@@ -187,6 +201,11 @@ def amend_claim(
             changes[listed] = []
     _check_references(session, changes)
     before_state = current_states(session, [claim_id])[claim_id]
+    if "places" in changes:
+        context = {
+            name: changes.get(name, before_state[name]) for name in ("statement", "quote", "document_id", "source_id")
+        }
+        changes["places"] = resolve_places(session, {**context, "places": changes["places"]}, claim_id)
     before = records.to_payload({name: before_state[name] for name in changes})
     after = records.to_payload(changes)
     changed = [name for name in changes if before[name] != after[name]]
@@ -220,7 +239,7 @@ def amend_claim(
                 claim_id,
                 after_state["statement"],
                 after_state["language"],
-                list(after_state["places"]),
+                records.place_names(after_state["places"]),
                 after_state["stated_at"],
             ),
         )
@@ -236,7 +255,13 @@ def amend_claim(
             "after": {name: after[name] for name in changed},
         },
     )
-    _reopen_if_judged(session, actor, claim, changed, now)
+    # A new reading of the same names (a candidate chosen, a place corrected) is not new words: no reopening.
+    reworded = [
+        name
+        for name in changed
+        if name != "places" or records.place_names(before["places"]) != records.place_names(after["places"])
+    ]
+    _reopen_if_judged(session, actor, claim, reworded, now)
     return claim_id
 
 
@@ -344,3 +369,51 @@ def add_link(session: Session, actor: Principal, claim_id: uuid.UUID, data: Link
         payload={"link_id": str(link.id), "kind": data.kind.value, "to_claim_id": str(data.to_claim)},
     )
     return link.id
+
+
+def geocode_recorded(session: Session, batch: int = 500) -> int:
+    """Resolve the places of claims recorded before the gazetteer held them (names with no place and no
+    candidates), each claim as one `claim.amended` event by the command line; returns how many claims changed.
+
+    The names stay as written, so no verdict is reopened; a name still unknown is left as it is.
+    """
+    now = ledger.clock(session)
+    changed = 0
+    after_id: uuid.UUID | None = None
+    while True:
+        statement = (
+            select(ClaimPlace.claim_id)
+            .where(ClaimPlace.place_id.is_(None), ClaimPlace.candidates.is_(None))
+            .distinct()
+            .order_by(ClaimPlace.claim_id)
+            .limit(batch)
+        )
+        if after_id is not None:
+            statement = statement.where(ClaimPlace.claim_id > after_id)
+        claim_ids = list(session.scalars(statement))
+        if not claim_ids:
+            return changed
+        after_id = claim_ids[-1]
+        for claim_id, state in current_states(session, claim_ids).items():
+            before = records.to_payload({"places": state["places"]})["places"]
+            kept = [place if place["place_id"] or place["candidates"] else place["name"] for place in state["places"]]
+            after = records.to_payload({"places": resolve_places(session, {**state, "places": kept}, claim_id)})[
+                "places"
+            ]
+            if after == before:
+                continue
+            claim = session.get(Claim, claim_id)
+            assert claim is not None
+            bump_version(session, claim_id, claim.version)
+            _replace_rows(session, ClaimPlace, claim_id, records.place_rows(claim_id, after))
+            ledger.append(
+                session,
+                "claim.amended",
+                actor_id=None,
+                claim_id=claim_id,
+                source_id=state["source_id"],
+                at=now,
+                rationale="Places resolved against the gazetteer.",
+                payload={"before": {"places": before}, "after": {"places": after}},
+            )
+            changed += 1

@@ -20,6 +20,7 @@ from typing import Any
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
+from api.services import places as gazetteer_places
 from api.services.extraction.directory import SourceDirectory
 from api.services.extraction.pipeline import Candidate, extract_candidates
 from api.services.extraction.places import candidate_keys
@@ -60,4 +61,14 @@ def extract(
         outlet=outlet,
         recorded_places=recorded_places(session, text),
     )
-    return [candidate.as_dict() for candidate in candidates]
+    proposed = [candidate.as_dict() for candidate in candidates]
+    for item in proposed:
+        # Each place name proposed with the gazetteer's reading of it, in the candidate's words: posting the
+        # candidate's `resolved_places` as its `places` keeps the ids and precisions.
+        context = gazetteer_places.Context(text=" ".join(part for part in (item["statement"], item["quote"]) if part))
+        item["resolved_places"] = [
+            {"name": place.name, "place_id": place.place_id, "precision": place.precision,
+             "candidates": place.candidates}
+            for place in gazetteer_places.resolve(session, item["places"], context)
+        ]  # fmt: skip
+    return proposed

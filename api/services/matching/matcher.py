@@ -16,6 +16,7 @@ from sqlalchemy.orm import Session
 
 from api.schemas.claims import ClaimIn
 from api.services import parties, sources
+from api.services.claims import records
 from api.services.claims.reading import describe_current
 from api.services.claims.shape import ClaimDict
 from api.services.matching import index
@@ -82,10 +83,12 @@ def score_claims(
     """Score recorded claims against the request; the best `limit` at `minimum` or above, best first, each said
     to be of the same party as the request's source or an independent one (parties are looked up for those
     answered only: they change no score)."""
-    query = side_of(request.statement, request.language, request.places, request.stated_at)
+    query = side_of(request.statement, request.language, records.place_names(request.places), request.stated_at)
     scored = []
     for claim in claims:
-        candidate = side_of(claim["statement"], claim["language"], claim["places"], claim["stated_at"])
+        candidate = side_of(
+            claim["statement"], claim["language"], records.place_names(claim["places"]), claim["stated_at"]
+        )
         result = score_pair(query, candidate)
         if result.score >= minimum:
             scored.append((claim, result))
@@ -140,7 +143,7 @@ def request_of(body: ClaimIn, limit: int = 10) -> MatchRequest:
         quote=body.quote,
         source_id=body.source_id,
         stated_at=body.stated_at,
-        places=list(body.places),
+        places=records.place_names(body.places),
         language=body.language,
         limit=limit,
     )

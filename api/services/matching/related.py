@@ -14,6 +14,7 @@ from sqlalchemy.orm import Session
 
 from api.errors import NotFound
 from api.services import parties, sources
+from api.services.claims import records
 from api.services.claims.reading import describe
 from api.services.claims.shape import ClaimDict, RefDict
 from api.services.matching.matcher import MatchRequest, match, side_of
@@ -59,7 +60,7 @@ def _request_of(claim: ClaimDict, limit: int) -> MatchRequest:
         quote=claim["quote"],
         source_id=claim["source"]["id"],
         stated_at=claim["stated_at"],
-        places=claim["places"],
+        places=records.place_names(claim["places"]),
         language=claim["language"],
         limit=limit,
     )
@@ -204,7 +205,7 @@ def _cluster(claims: list[ClaimDict]) -> list[ClusterDict]:
     """Claims of one party grouped greedily: each joins the first cluster whose first claim it matches."""
     clusters: list[tuple[Any, ClusterDict]] = []
     for claim in sorted(claims, key=lambda item: (item["stated_at"], str(item["id"]))):
-        side = side_of(claim["statement"], claim["language"], claim["places"], claim["stated_at"])
+        side = side_of(claim["statement"], claim["language"], records.place_names(claim["places"]), claim["stated_at"])
         for first, cluster in clusters:
             if score_pair(first, side).score >= SAME_ASSERTION_THRESHOLD:
                 cluster["claims"].append(claim)

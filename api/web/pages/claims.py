@@ -21,7 +21,16 @@ from sqlalchemy.orm import Session
 
 from api.deps import SessionDep, SettingsDep
 from api.errors import DomainError, InvalidInput, NotFound, PreconditionFailed
-from api.schemas.claims import ClaimFilters, ClaimIn, ClaimPage, ClaimSort, EvidenceIn, LinkIn, StatusChangeIn
+from api.schemas.claims import (
+    ClaimFilters,
+    ClaimIn,
+    ClaimPage,
+    ClaimPatch,
+    ClaimSort,
+    EvidenceIn,
+    LinkIn,
+    StatusChangeIn,
+)
 from api.schemas.common import MAX_LIMIT, ascii_integer
 from api.schemas.documents import DocumentIn
 from api.services import claims, documents, sources, times, workflow
@@ -110,6 +119,7 @@ def _claim_query(request: Request, errors: FormErrors) -> claims.ClaimQuery | No
 # The filters the claim list form sends as single values (the rest are lists or flags).
 _SINGLE_FILTERS = (
     "channel", "place", "tag", "stated_from", "stated_to", "recorded_from", "recorded_to", "as_of", "q", "basis_holds",
+    "near", "radius_km", "bbox", "region", "event_from", "event_to",
 )  # fmt: skip
 
 
@@ -370,6 +380,47 @@ def claim_page(
 ) -> HTMLResponse:
     """One claim: statement, quote, attribution in words, evidence, links, its ledger; `as_of` shows it then."""
     return render(request, "claim.html", _claim_context(session, settings, principal, claim_id, as_of or None))
+
+
+@router.post("/claims/{claim_id}/places/{position}")
+def claim_place_submit(
+    claim_id: uuid.UUID,
+    position: int,
+    request: Request,
+    session: SessionDep,
+    settings: SettingsDep,
+    principal: PageAnalystDep,
+    form: FormDep,
+) -> Response:
+    """Choose which place an ambiguous name means: an amendment of the claim's places (the names stay as written,
+    so a judged claim is not reopened), with the form's version as the If-Match."""
+    errors = FormErrors()
+    try:
+        current = claims.get_claim(session, claim_id)
+        if not 0 <= position < len(current["places"]):
+            raise NotFound(f"The claim has no place at position {position}.")
+        chosen = uuid.UUID(str(form.get("place_id") or ""))
+        places: list[Any] = [
+            {"name": place["name"], "place_id": place["place_id"], "precision": place["precision"]}
+            if place["place_id"]
+            else place["name"]
+            for place in current["places"]
+        ]
+        places[position] = {"name": current["places"][position]["name"], "place_id": chosen}
+        claims.amend_claim(session, principal, claim_id, ClaimPatch(places=places), version_of(form))
+    except ValueError:
+        errors.add_domain(InvalidInput("Choose one of the places offered.", parameter="place_id"))
+    except DomainError as error:
+        errors.add_domain(error)
+    else:
+        return RedirectResponse(f"/claims/{claim_id}", status_code=303)
+
+    def page(fresh: Session) -> Response:
+        context = _claim_context(fresh, settings, principal, claim_id)
+        context["place_errors"] = errors
+        return render(request, "claim.html", context, errors.status)
+
+    raise FormRefused(page)
 
 
 @router.post("/claims/{claim_id}/status")

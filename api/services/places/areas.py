@@ -1,0 +1,158 @@
+"""Where and when as filters: claims with a place near a point, inside a box or in a region, and claims whose
+event window overlaps a range.
+
+No spatial extension is needed on either engine: `claim_places` keeps each resolved place's latitude and
+longitude with a B-tree on (lat, lon, claim_id). A circle is first its bounding box (a latitude range the index
+seeks, longitude checked from the same index entries), then the distance, by the equirectangular approximation
+at the circle's centre: under 0.5% from the great-circle distance for radii up to 200 km at Ukraine's latitudes,
+which is far inside the uncertainty of a `locality` place.
+"""
+
+from __future__ import annotations
+
+import math
+from datetime import datetime
+from typing import Any
+
+from sqlalchemy import ColumnElement, Select, and_, case, func, or_, select
+from sqlalchemy.orm import Session
+
+from api.errors import InvalidInput
+from api.services.names import name_key
+from models import Claim, ClaimPlace, Place, PlaceName
+from models.vocabulary import PlaceKind
+
+KM_PER_DEGREE = 111.195  # the mean Earth radius (6,371.0 km) times π/180
+DEFAULT_RADIUS_KM = 25.0
+
+
+def _numbers(text: str, count: int, parameter: str) -> list[float]:
+    try:
+        values = [float(part) for part in text.split(",")]
+    except ValueError:
+        values = []
+    if len(values) != count or not all(math.isfinite(value) for value in values):
+        raise InvalidInput(f"{parameter} takes {count} numbers separated by commas.", parameter=parameter)
+    return values
+
+
+def _check(lat: float, lon: float, parameter: str) -> None:
+    if not -90 <= lat <= 90 or not -180 <= lon <= 180:
+        raise InvalidInput(
+            f"{parameter}: a latitude is within ±90 and a longitude within ±180 degrees.", parameter=parameter
+        )
+
+
+def parse_near(text: str | None) -> tuple[float, float] | None:
+    """`lat,lon` (422 naming `near` otherwise)."""
+    if text is None:
+        return None
+    lat, lon = _numbers(text, 2, "near")
+    _check(lat, lon, "near")
+    return lat, lon
+
+
+def parse_bbox(text: str | None) -> tuple[float, float, float, float] | None:
+    """`minlon,minlat,maxlon,maxlat` as RFC 7946 orders a bounding box; a box may cross the antimeridian
+    (minlon > maxlon), not the poles (minlat > maxlat is a 422)."""
+    if text is None:
+        return None
+    min_lon, min_lat, max_lon, max_lat = _numbers(text, 4, "bbox")
+    _check(min_lat, min_lon, "bbox")
+    _check(max_lat, max_lon, "bbox")
+    if min_lat > max_lat:
+        raise InvalidInput("bbox: minlat must not be above maxlat.", parameter="bbox")
+    return min_lon, min_lat, max_lon, max_lat
+
+
+def _columns(unindexed: bool) -> tuple[Any, Any, Any]:
+    """`claim_places`' latitude, longitude and region, or the same values in a form no index serves: checking a
+    page's few claims for membership is quickest by their primary key, and SQLite would otherwise scan a
+    crowded area's latitude range instead."""
+    if unindexed:
+        return ClaimPlace.lat + 0, ClaimPlace.lon + 0, ClaimPlace.admin1_code.concat("")
+    return ClaimPlace.lat, ClaimPlace.lon, ClaimPlace.admin1_code
+
+
+def _longitude_between(longitude: Any, low: float, high: float) -> ColumnElement[bool]:
+    if low <= high:
+        return longitude.between(low, high)  # type: ignore[no-any-return]
+    return or_(longitude >= low, longitude <= high)
+
+
+def claims_in_box(
+    min_lon: float, min_lat: float, max_lon: float, max_lat: float, *, unindexed: bool = False
+) -> Select[Any]:
+    """Ids of claims with a resolved place inside the box."""
+    latitude, longitude, _region = _columns(unindexed)
+    return select(ClaimPlace.claim_id).where(
+        latitude.between(min_lat, max_lat), _longitude_between(longitude, min_lon, max_lon)
+    )
+
+
+def claims_near(lat: float, lon: float, radius_km: float | None, *, unindexed: bool = False) -> Select[Any]:
+    """Ids of claims with a resolved place within `radius_km` (default 25) of the point."""
+    latitude, longitude, _region = _columns(unindexed)
+    radius = radius_km if radius_km is not None else DEFAULT_RADIUS_KM
+    lat_span = radius / KM_PER_DEGREE
+    # The box's longitude span is taken at its latitude furthest from the equator, so the box holds the circle.
+    widest = min(89.9, abs(lat) + lat_span)
+    lon_span = min(180.0, radius / (KM_PER_DEGREE * math.cos(math.radians(widest))))
+    scale = math.cos(math.radians(lat))
+    low, high = lon - lon_span, lon + lon_span
+    if lon_span >= 180:
+        longitudes: ColumnElement[bool] = longitude.is_not(None)
+    elif low < -180 or high > 180:
+        longitudes = _longitude_between(longitude, ((low + 180) % 360) - 180, ((high + 180) % 360) - 180)
+    else:
+        longitudes = longitude.between(low, high)
+    # Across the antimeridian the difference in longitude is taken the short way round.
+    delta_lon = longitude - lon
+    if low < -180 or high > 180:
+        delta_lon = case((func.abs(delta_lon) > 180, 360 - func.abs(delta_lon)), else_=func.abs(delta_lon))
+    north = latitude - lat
+    east = delta_lon * scale
+    return select(ClaimPlace.claim_id).where(
+        latitude.between(lat - lat_span, lat + lat_span),
+        longitudes,
+        north * north + east * east <= (radius / KM_PER_DEGREE) ** 2,
+    )
+
+
+def region_codes(session: Session, region: str) -> set[str]:
+    """The ISO 3166-2 codes a region filter names: by code ("UA-63"), name or alias ("Kharkiv Oblast",
+    "Харківська область", "Kharkiv region"). 422 naming `region` when none does."""
+    key = name_key(region)
+    codes = set(
+        session.scalars(
+            select(Place.admin1_code)
+            .join(PlaceName, PlaceName.place_id == Place.id)
+            .where(PlaceName.name_key == key, Place.kind == PlaceKind.REGION.value, Place.admin1_code.is_not(None))
+        )
+    )
+    codes |= set(
+        session.scalars(
+            select(Place.admin1_code).where(
+                func.upper(Place.iso_code) == region.strip().upper(), Place.kind == PlaceKind.REGION.value
+            )
+        )
+    )
+    if not codes:
+        raise InvalidInput(f"region: no region of the gazetteer is called {region!r}.", parameter="region")
+    return {code for code in codes if code}
+
+
+def claims_in_regions(codes: set[str], *, unindexed: bool = False) -> Select[Any]:
+    """Ids of claims with a place in one of the regions (a settlement in it, or the region itself)."""
+    _latitude, _longitude, region = _columns(unindexed)
+    return select(ClaimPlace.claim_id).where(region.in_(sorted(codes)))
+
+
+def event_overlaps(start: datetime | None, end: datetime | None) -> list[ColumnElement[bool]]:
+    """Claims whose event window overlaps [start, end]; a window with no end is the instant it starts."""
+    conditions: list[ColumnElement[bool]] = [Claim.event_start.is_not(None)]
+    if end is not None:
+        conditions.append(Claim.event_start <= end)
+    if start is not None:
+        conditions.append(or_(Claim.event_end >= start, and_(Claim.event_end.is_(None), Claim.event_start >= start)))
+    return conditions
