@@ -124,8 +124,8 @@ def related(session: Session, claim_id: uuid.UUID) -> RelatedDict:
         entry["score"] = candidate["score"]
         entry["reasons"] = candidate["reasons"]
     own_source = claim["source"]["id"]
-    party_of = parties.parties(session, [own_source, *(entry["claim"]["source"]["id"] for entry in entries.values())])
-    party_of.update(parties.parties(session, [entry["claim"]["source"]["id"] for entry in contradicting.values()]))
+    others = [*entries.values(), *contradicting.values()]
+    party_of = parties.parties(session, [own_source, *(entry["claim"]["source"]["id"] for entry in others)])
     party_names = sources.names_of(session, set(party_of.values()))
     affiliation = _affiliations(session, party_of.values())
     own_party = party_of.get(own_source, own_source)

@@ -106,11 +106,6 @@ def candidates_by_key(session: Session, keys: Iterable[str]) -> dict[str, list[C
     return found
 
 
-def candidate_of(session: Session, place_id: uuid.UUID) -> Candidate | None:
-    row = session.execute(select(*_CANDIDATE_COLUMNS).where(Place.id == place_id)).first()
-    return Candidate(*row) if row is not None else None
-
-
 @dataclass
 class Mention:
     """A place as a claim gives it: the name as written, and optionally the place and precision chosen."""
@@ -280,7 +275,7 @@ def resolve(session: Session, values: Sequence[Any], context: Context) -> list[R
     """Resolve a claim's places (strings or objects), in order. A given `place_id` must exist (422)."""
     mentions = [mention_of(value) for value in values]
     found = candidates_by_key(session, keys_of(mentions))
-    chosen = {mention.place_id: candidate_of(session, mention.place_id) for mention in mentions if mention.place_id}
+    chosen = candidates_by_id(session, (mention.place_id for mention in mentions if mention.place_id))
     for index, mention in enumerate(mentions):
         if mention.place_id is not None and chosen[mention.place_id] is None:
             raise InvalidInput(
@@ -319,16 +314,17 @@ def resolve_found(
     `chosen`: the places given by id; a given id missing from it resolves by name. `wider()`: the document's and
     the source's regions, asked only when a name is still undecided.
     """
-    parts = [_split_qualifier(mention.name) for mention in mentions]
     results: list[Resolved | None] = [None] * len(mentions)
-    pending: list[int] = []
-    for index, (mention, (core, qualifier, near)) in enumerate(zip(mentions, parts, strict=True)):
+    # Each undecided mention's index, the candidates of its name, those its qualifier leaves, and its precision.
+    pending: list[tuple[int, list[Candidate], list[Candidate], str | None]] = []
+    for index, mention in enumerate(mentions):
+        core, qualifier, near = _split_qualifier(mention.name)
         precision = mention.precision or (PlacePrecision.NEAR.value if near else None)
         given = chosen.get(mention.place_id) if mention.place_id is not None else None
         if given is not None:
             results[index] = _resolved(mention.name, given, precision)
             continue
-        candidates = found.get(lookup_key(core), [])
+        named_candidates = candidates = found.get(lookup_key(core), [])
         if qualifier:
             regions = {item.admin1_code for item in found.get(lookup_key(qualifier), []) if item.admin1_code}
             candidates = _within(candidates, regions) or candidates
@@ -338,21 +334,15 @@ def resolve_found(
         elif not candidates:
             results[index] = Resolved(mention.name, None, None, [])
         else:
-            pending.append(index)
+            pending.append((index, named_candidates, candidates, precision))
     if pending:
         own = {result.admin1_code for result in results if result is not None and result.admin1_code}
         # Regions the claim's words name ("… in the Lviv region"), then the regions of its other places.
-        named = _region_words(context.text, (item for index in pending for item in found[lookup_key(parts[index][0])]))
+        named = _region_words(context.text, (item for _index, of_name, _narrowed, _ in pending for item in of_name))
         document, source = wider() if wider is not None else (set(), set())
-        for index in pending:
-            core, qualifier, near = parts[index]
+        for index, _of_name, candidates, precision in pending:
             mention = mentions[index]
-            candidates = found[lookup_key(core)]
-            if qualifier:
-                regions = {item.admin1_code for item in found.get(lookup_key(qualifier), []) if item.admin1_code}
-                candidates = _within(candidates, regions) or candidates
             choice = _decide(candidates, [named, own, document, source])
-            precision = mention.precision or (PlacePrecision.NEAR.value if near else None)
             if choice is not None:
                 results[index] = _resolved(mention.name, choice, precision)
             else:
