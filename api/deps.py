@@ -16,7 +16,7 @@ from fastapi.routing import APIRoute
 from sqlalchemy import Connection
 from sqlalchemy.orm import Session
 
-from api.database import Database, Replica
+from api.database import Database, Replica, lsn_position
 from api.errors import InvalidInput, PreconditionFailed, Unauthorized
 from api.schemas.common import ascii_integer, text_problem
 from api.services.auth import Principal, authenticate, require_role
@@ -167,6 +167,37 @@ REPLICA_POLL_SECONDS = 0.005
 _LSN = re.compile(r"[0-9A-Fa-f]{1,8}/[0-9A-Fa-f]{1,8}")
 
 
+# The desk's cookie session keeps the WAL position of the last write it made here (docs/scaling.md).
+DESK_COMMIT_LSN = "commit_lsn"
+
+
+def _desk_session(request: Request) -> dict[str, Any] | None:
+    """The desk's cookie session: `api/web/middleware.py` gives one to page requests, and to nothing else."""
+    session: dict[str, Any] | None = request.scope.get("session")
+    return session
+
+
+def _desk_position(desk: dict[str, Any] | None) -> str | None:
+    value = desk.get(DESK_COMMIT_LSN) if desk is not None else None
+    return value if isinstance(value, str) and _LSN.fullmatch(value) else None
+
+
+def _later(first: str | None, second: str | None) -> str | None:
+    """The later of two WAL positions, either of which may be absent."""
+    if first is None or second is None:
+        return first or second
+    return first if lsn_position(first) >= lsn_position(second) else second
+
+
+def _keep_in_desk_session(request: Request, database: Database, commit_lsn: str) -> None:
+    """After a desk write, keep its commit position in the desk's session, so that the pages after it are read
+    where it is visible. Only with replicas: without them every read sees every write, and the cookie stays as
+    it was."""
+    desk = _desk_session(request)
+    if desk is not None and database.replicas:
+        desk[DESK_COMMIT_LSN] = _later(commit_lsn, _desk_position(desk))
+
+
 async def choose_replica(
     request: Request,
     read_after: Annotated[
@@ -182,7 +213,8 @@ async def choose_replica(
 
     Without `X-Claimdb-Read-After`, the next replica that answers. With it, a replica that has replayed
     that WAL position, asked again every few milliseconds for at most `replica_wait_ms`; then the primary,
-    which has it. Writes, and everything when no replica is configured, go to the primary.
+    which has it. A desk page reads after the last write its session made (`DESK_COMMIT_LSN`), as if it
+    presented that position. Writes, and everything when no replica is configured, go to the primary.
     """
     if read_after is not None and not _LSN.fullmatch(read_after.strip()):
         raise InvalidInput(
@@ -190,10 +222,12 @@ async def choose_replica(
             parameter="X-Claimdb-Read-After",
         )
     database: Database = request.app.state.database
-    # The desk's pages read from the primary: it does not carry a write's position from page to page.
-    if not database.replicas or request.method not in _SAFE_METHODS or not request.url.path.startswith("/v1/"):
+    desk = _desk_session(request)
+    if not database.replicas or request.method not in _SAFE_METHODS:
         return None
-    lsn = read_after.strip() if read_after is not None else None
+    if desk is None and not request.url.path.startswith("/v1/"):
+        return None  # neither the API nor a desk page: /health, the docs
+    lsn = _later(read_after.strip() if read_after is not None else None, _desk_position(desk))
     settings: Settings = request.app.state.settings
     deadline = time.monotonic() + settings.replica_wait_ms / 1000
     while True:
@@ -231,6 +265,7 @@ async def get_session(
     commit_lsn = await anyio.to_thread.run_sync(_finish, session, True, database if write else None)
     if commit_lsn is not None:
         request.state.commit_lsn = commit_lsn
+        _keep_in_desk_session(request, database, commit_lsn)
 
 
 def _finish(session: Session, commit: bool, tell_position_of: Database | None = None) -> str | None:

@@ -13,7 +13,7 @@ import hashlib
 import secrets
 from datetime import timedelta
 
-from sqlalchemy import delete, select
+from sqlalchemy import Connection, delete, select
 from sqlalchemy.orm import Session
 
 from api.services.auth import KEY_SCHEME, Principal
@@ -50,7 +50,7 @@ def start(session: Session, api_key: str, lifetime_seconds: int) -> str:
     return session_id
 
 
-def principal_of(session: Session, session_id: str) -> Principal | None:
+def principal_of(session: Session | Connection, session_id: str) -> Principal | None:
     """Who a session acts as; None when it is unknown, ended, expired, or its key has been revoked."""
     row = session.execute(
         select(Actor.id, Actor.name, Actor.role)

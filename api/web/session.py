@@ -3,7 +3,9 @@
 The session cookie (signed, HttpOnly, SameSite=Strict; see `api/web/middleware.py`) holds a random session id
 and a CSRF token, never the API key: the key is checked once at sign-in, and the session it starts is a row
 on the server (`api/services/desk_sessions.py`) that sign-out deletes, a revoked key ends and time expires.
-The roles are then enforced by the services, exactly as for the API.
+The roles are then enforced by the services, exactly as for the API. With read replicas the cookie also keeps
+the commit position of the session's last write (`api.deps.DESK_COMMIT_LSN`), so the pages after a write are
+read where it is visible (docs/scaling.md).
 
 Every form POST must carry the session's CSRF token and come from the desk's own origin (`Origin`, or
 `Referer` when a browser sends no `Origin`), so a page elsewhere cannot submit one, not even the sign-in form.
@@ -19,6 +21,7 @@ from urllib.parse import urlsplit
 from fastapi import Depends, Request
 from sqlalchemy.orm import Session
 
+from api.database import Database
 from api.deps import SessionDep, read_form
 from api.errors import Forbidden
 from api.services import desk_sessions
@@ -69,11 +72,20 @@ def page_principal(request: Request, session: SessionDep) -> Principal:
 
 
 def principal_of(request: Request, session: Session) -> Principal:
-    """`page_principal` on a session of the caller's choosing (a read-only one, for pages that write nothing)."""
+    """`page_principal` on a session of the caller's choosing (a read-only one, for pages that write nothing).
+
+    A page served by a read replica still looks its sign-in up on the primary, as the API looks up its keys:
+    a session ended or a key revoked a moment ago is refused at once, whatever the replica has replayed.
+    """
     session_id = request.session.get(SESSION_FIELD)
     if not isinstance(session_id, str):
         raise SignInRequired
-    principal = desk_sessions.principal_of(session, session_id)
+    if getattr(request.state, "served_by_replica", False):
+        database: Database = request.app.state.database
+        with database.read_engine.connect() as connection:
+            principal = desk_sessions.principal_of(connection, session_id)
+    else:
+        principal = desk_sessions.principal_of(session, session_id)
     if principal is None:
         # Ended, expired or its key revoked: forget the cookie rather than look it up on every page.
         request.session.clear()
