@@ -2,10 +2,14 @@
 
 from __future__ import annotations
 
+from typing import Any
+
 import httpx
 
+from api.database import Database
+from api.services.places import gazetteer
 from tests.conftest import Api
-from tests.factories import make_claim, make_source, move
+from tests.factories import add_evidence, make_claim, make_place, make_source, move
 
 
 def _get(client: httpx.Client, url: str, tag: str | None = None, **params: str) -> httpx.Response:
@@ -114,3 +118,96 @@ def test_authenticated_answers_are_private_and_revalidated_and_anonymous_ones_no
     assert refused.status_code == 403
     assert refused.headers["Cache-Control"] == "private, no-cache"
     assert "Cache-Control" not in api.anonymous().get("/health").headers
+
+
+# ---- every other list under /v1: the same tag, the same 304 ------------------------------------------------
+
+
+def _lists(api: Api) -> tuple[list[tuple[str, dict[str, str], dict[str, str]]], dict[str, Any]]:
+    """Every list route but the claims lists (above): its URL, a query, and another query of the same list."""
+    analyst = api.as_("analyst")
+    source = make_source(analyst, name="Kharkiv RMA")
+    claim = make_claim(analyst, source["id"], statement="Shelling reported near Kupiansk.", places=["Kupiansk"])
+    other = make_claim(analyst, source["id"], statement="Another report.")
+    add_evidence(analyst, claim, make_source(analyst, name="Monitor", kind="ngo")["id"])
+    make_place(analyst, "Kupiansk")
+    lists = [
+        ("/v1/sources", {"limit": "10"}, {"limit": "11"}),
+        (f"/v1/sources/{source['id']}/scorecard", {}, {"include_children": "true"}),
+        ("/v1/audit", {"limit": "500"}, {"limit": "500", "type": "claim.created"}),
+        (f"/v1/claims/{claim['id']}/history", {"limit": "10"}, {"limit": "11"}),
+        (f"/v1/claims/{claim['id']}/evidence", {}, {"unknown": "is part of the tag too"}),
+        ("/v1/places", {"q": "Kup"}, {"q": "Kupi"}),
+        (f"/v1/claims/{claim['id']}/related", {}, {"unknown": "x"}),
+        ("/v1/compare", {"place": "Kupiansk"}, {"place": "Kupiansk", "stated_from": "2022-01-01"}),
+    ]
+    return lists, {"source": source, "claim": claim, "other": other}
+
+
+def test_every_list_is_304_while_the_ledger_head_and_query_stay(api: Api) -> None:
+    lists, _made = _lists(api)
+    analyst, viewer = api.as_("analyst"), api.as_("viewer")
+    for url, query, other_query in lists:
+        first = analyst.get(url, params=query)
+        assert first.status_code == 200, (url, first.text)
+        tag = first.headers["ETag"]
+        assert tag.startswith('W/"'), url
+        assert first.headers["Cache-Control"] == "private, no-cache"
+        _assert_not_modified(_get(viewer, url, tag, **query), tag)
+        _assert_not_modified(_get(analyst, url, f'"other", {tag}', **query), tag)
+        changed_query = _get(analyst, url, tag, **other_query)
+        assert changed_query.status_code == 200, url
+        assert changed_query.headers["ETag"] != tag, url
+    # The claim's path is part of its lists' tags: another claim's evidence is another list.
+    evidence_url = lists[4][0]
+    tag = analyst.get(evidence_url).headers["ETag"]
+    other_claim = _made["other"]["id"]
+    assert _get(analyst, f"/v1/claims/{other_claim}/evidence", tag).status_code == 200
+
+
+def test_every_list_has_a_new_tag_after_a_write_that_changes_it(api: Api) -> None:
+    lists, made = _lists(api)
+    analyst = api.as_("analyst")
+    tags = {url: analyst.get(url, params=query).headers["ETag"] for url, query, _other in lists}
+    bodies = {url: analyst.get(url, params=query).json() for url, query, _other in lists}
+    # One write changes each of them: a claim of the source about Kupiansk, moved, with a new evidence item and a
+    # new source and place named so that the sources and places lists show them.
+    analyst_source = make_source(analyst, name="Another source")
+    claim = made["claim"]
+    assert move(analyst, claim, "under_review").status_code == 200
+    add_evidence(analyst, claim, analyst_source["id"])
+    make_claim(analyst, made["source"]["id"], statement="Shelling reported near Kupiansk again.", places=["Kupiansk"])
+    make_place(analyst, "Kupianskyi district")
+    for url, query, _other in lists:
+        written = analyst.get(url, params=query, headers={"If-None-Match": tags[url]})
+        assert written.status_code == 200, url
+        assert written.headers["ETag"] != tags[url], url
+        assert written.json() != bodies[url], url
+
+
+def test_a_read_after_a_newer_commit_never_earns_a_stale_304(api: Api) -> None:
+    """On one database every read sees every commit; with replicas, tests/test_replicas.py checks the same."""
+    lists, made = _lists(api)
+    analyst = api.as_("analyst")
+    url = f"/v1/claims/{made['claim']['id']}/history"
+    tag = analyst.get(url).headers["ETag"]
+    moved = move(analyst, made["claim"], "under_review")
+    after = {"X-Claimdb-Read-After": moved.headers.get("X-Claimdb-Commit-LSN", "0/0"), "If-None-Match": tag}
+    fresh = analyst.get(url, headers=after)
+    assert fresh.status_code == 200
+    assert [event["type"] for event in fresh.json()["items"]][-1] == "claim.status_changed"
+    assert lists
+
+
+def test_places_are_not_304_after_a_gazetteer_load_though_it_appends_no_event(api: Api, database: Database) -> None:
+    viewer = api.as_("viewer")
+    tag = viewer.get("/v1/places", params={"q": "Izy"}).headers["ETag"]
+    _assert_not_modified(_get(viewer, "/v1/places", tag, q="Izy"), tag)
+    audit_tag = viewer.get("/v1/audit").headers["ETag"]
+    records = [record for record in gazetteer.ukraine_settlements() if record["name"] == "Izyum"]
+    with database.transaction() as session:
+        gazetteer.load(session, records, countries={"UA"})
+    loaded = _get(viewer, "/v1/places", tag, q="Izy")
+    assert loaded.status_code == 200
+    assert [item["name"] for item in loaded.json()["items"]] == ["Izyum"]
+    _assert_not_modified(_get(viewer, "/v1/audit", audit_tag), audit_tag)  # the ledger did not move

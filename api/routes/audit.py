@@ -5,12 +5,12 @@ from __future__ import annotations
 import uuid
 from typing import Annotated, Any
 
-from fastapi import APIRouter, Path, Query, Request
+from fastapi import APIRouter, Path, Query, Request, Response
 from fastapi.responses import PlainTextResponse
 
 from api.deps import PrincipalDep, SessionDep, SettingsDep
 from api.routes.claims import TimeParam
-from api.routes.common import problems
+from api.routes.common import NOT_MODIFIED, IfNoneMatch, list_not_modified, problems
 from api.schemas.audit import ConsistencyProofOut, InclusionProofOut, LogEventOut
 from api.schemas.claims import EventOut, VerifyOut
 from api.schemas.common import DEFAULT_LIMIT, MAX_LIMIT, Page
@@ -19,8 +19,10 @@ from api.services import audit, times, transparency
 router = APIRouter(prefix="/audit", tags=["audit"])
 
 
-@router.get("", response_model=Page[EventOut], responses=problems())
+@router.get("", response_model=Page[EventOut], responses={**NOT_MODIFIED, **problems()})
 def list_events(
+    request: Request,
+    response: Response,
     session: SessionDep,
     settings: SettingsDep,
     _actor: PrincipalDep,
@@ -33,8 +35,14 @@ def list_events(
     since_seq: Annotated[int | None, Query(ge=0, description="Only events after this seq: the change feed.")] = None,
     limit: Annotated[int, Query(ge=1, le=MAX_LIMIT)] = DEFAULT_LIMIT,
     cursor: Annotated[str | None, Query(max_length=1000)] = None,
-) -> dict[str, Any]:
-    """The ledger, oldest first. Follow changes by asking again with `since_seq` = the last seq seen."""
+    if_none_match: IfNoneMatch = None,
+) -> dict[str, Any] | Response:
+    """The ledger, oldest first. Follow changes by asking again with `since_seq` = the last seq seen (or with
+    `If-None-Match`: 304 while the ledger's head is the same)."""
+    tag, unchanged = list_not_modified(request, session, settings.secret_key, if_none_match)
+    if unchanged is not None:
+        return unchanged
+    response.headers["ETag"] = tag
     query = audit.AuditQuery(
         actor=actor,
         type=type,

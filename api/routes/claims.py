@@ -153,9 +153,21 @@ def add_evidence(
     return next(item for item in claim["evidence"] if item["id"] == evidence_id)
 
 
-@router.get("/{claim_id}/evidence", response_model=list[EvidenceOut], responses=problems(404))
-def list_evidence(claim_id: uuid.UUID, session: SessionDep, _actor: PrincipalDep) -> list[dict[str, Any]]:
-    """The claim's evidence, oldest first, each marked independent or not of the claim's party."""
+@router.get("/{claim_id}/evidence", response_model=list[EvidenceOut], responses={**NOT_MODIFIED, **problems(404)})
+def list_evidence(
+    request: Request,
+    response: Response,
+    claim_id: uuid.UUID,
+    session: SessionDep,
+    settings: SettingsDep,
+    _actor: PrincipalDep,
+    if_none_match: IfNoneMatch = None,
+) -> list[dict[str, Any]] | Response:
+    """The claim's evidence, oldest first, each marked independent or not of the claim's party; a list's `ETag`."""
+    tag, unchanged = list_not_modified(request, session, settings.secret_key, if_none_match)
+    if unchanged is not None:
+        return unchanged
+    response.headers["ETag"] = tag
     evidence: list[dict[str, Any]] = claims.get_claim(session, claim_id)["evidence"]
     return evidence
 
@@ -169,15 +181,23 @@ def add_link(
     return _detail(response, session, claim_id)
 
 
-@router.get("/{claim_id}/history", response_model=Page[EventOut], responses=problems(404))
+@router.get("/{claim_id}/history", response_model=Page[EventOut], responses={**NOT_MODIFIED, **problems(404)})
 def claim_history(
+    request: Request,
+    response: Response,
     claim_id: uuid.UUID,
     session: SessionDep,
     settings: SettingsDep,
     _actor: PrincipalDep,
     limit: Annotated[int, Query(ge=1, le=MAX_LIMIT)] = DEFAULT_LIMIT,
     cursor: Annotated[str | None, Query(max_length=1000)] = None,
-) -> dict[str, Any]:
-    """Every ledger event about the claim, oldest first, a page at a time: who changed what, when and why."""
+    if_none_match: IfNoneMatch = None,
+) -> dict[str, Any] | Response:
+    """Every ledger event about the claim, oldest first, a page at a time: who changed what, when and why; a
+    list's `ETag`."""
+    tag, unchanged = list_not_modified(request, session, settings.secret_key, if_none_match)
+    if unchanged is not None:
+        return unchanged
+    response.headers["ETag"] = tag
     items, next_cursor = claims.history(session, claim_id, limit=limit, cursor=cursor, secret=settings.secret_key)
     return {"items": items, "next_cursor": next_cursor}

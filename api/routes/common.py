@@ -79,10 +79,14 @@ def not_modified(tag: str) -> Response:
 
 
 def list_not_modified(
-    request: Request, session: Session, secret: str, if_none_match: str | None
+    request: Request, session: Session, secret: str, if_none_match: str | None, *, gazetteer: bool = False
 ) -> tuple[str, Response | None]:
-    """A list's `ETag` (the ledger head and the query), and the 304 to answer instead when it matches."""
-    tag = caching.list_validator(session, secret, request.url.path, request.query_params.multi_items())
+    """A list's `ETag` (the ledger head and the query), and the 304 to answer instead when it matches.
+
+    Read on the session that answers (a replica that has replayed the client's `X-Claimdb-Read-After`, else the
+    primary), so a client presenting a newer commit than its tag never gets a 304 for it."""
+    query = request.query_params.multi_items()
+    tag = caching.list_validator(session, secret, request.url.path, query, gazetteer=gazetteer)
     return tag, not_modified(tag) if etag_matches(if_none_match, tag) else None
 
 

@@ -5,10 +5,10 @@ from __future__ import annotations
 import uuid
 from typing import Annotated, Any
 
-from fastapi import APIRouter, Query
+from fastapi import APIRouter, Query, Request, Response
 
-from api.deps import PrincipalDep, ReadSessionDep
-from api.routes.common import problems
+from api.deps import PrincipalDep, ReadSessionDep, SettingsDep
+from api.routes.common import NOT_MODIFIED, IfNoneMatch, list_not_modified, problems
 from api.schemas.matching import CompareOut, MatchIn, MatchOut, RelatedOut
 from api.services import times
 from api.services.matching import related as related_service
@@ -32,22 +32,44 @@ def match_claims(body: MatchIn, session: ReadSessionDep, _actor: PrincipalDep) -
     return {"candidates": match(session, request)}
 
 
-@router.get("/claims/{claim_id}/related", response_model=RelatedOut, responses=problems(404))
-def related_claims(claim_id: uuid.UUID, session: ReadSessionDep, _actor: PrincipalDep) -> dict[str, Any]:
-    """The claims asserting the same thing, grouped by party, those contradicting it, and who and how many."""
+@router.get("/claims/{claim_id}/related", response_model=RelatedOut, responses={**NOT_MODIFIED, **problems(404)})
+def related_claims(
+    request: Request,
+    response: Response,
+    claim_id: uuid.UUID,
+    session: ReadSessionDep,
+    settings: SettingsDep,
+    _actor: PrincipalDep,
+    if_none_match: IfNoneMatch = None,
+) -> dict[str, Any] | Response:
+    """The claims asserting the same thing, grouped by party, those contradicting it, and who and how many;
+    a list's `ETag`."""
+    tag, unchanged = list_not_modified(request, session, settings.secret_key, if_none_match)
+    if unchanged is not None:
+        return unchanged
+    response.headers["ETag"] = tag
     return dict(related_service.related(session, claim_id))
 
 
-@router.get("/compare", response_model=CompareOut, responses=problems())
+@router.get("/compare", response_model=CompareOut, responses={**NOT_MODIFIED, **problems()})
 def compare(
+    request: Request,
+    response: Response,
     session: ReadSessionDep,
+    settings: SettingsDep,
     _actor: PrincipalDep,
     place: Annotated[str, Query(min_length=1, max_length=300, description="A place, in any script or spelling.")],
     stated_from: Annotated[str | None, Query(max_length=40, description="A date or an ISO 8601 time.")] = None,
     stated_to: Annotated[str | None, Query(max_length=40, description="A date or an ISO 8601 time.")] = None,
     source: Annotated[list[str], Query(description="Only these sources (id, name or alias); repeatable.")] = [],  # noqa: B006
-) -> dict[str, Any]:
-    """What each side says about a place in a window: claims by affiliation and party, assertions clustered."""
+    if_none_match: IfNoneMatch = None,
+) -> dict[str, Any] | Response:
+    """What each side says about a place in a window: claims by affiliation and party, assertions clustered;
+    a list's `ETag`."""
+    tag, unchanged = list_not_modified(request, session, settings.secret_key, if_none_match)
+    if unchanged is not None:
+        return unchanged
+    response.headers["ETag"] = tag
     low = times.parse_time_bound(stated_from, "stated_from")
     high = times.parse_time_bound(stated_to, "stated_to", end_of_day=True)
     return dict(related_service.compare(session, place, low, high, source, stated_from, stated_to))

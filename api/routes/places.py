@@ -5,10 +5,10 @@ from __future__ import annotations
 import uuid
 from typing import Annotated
 
-from fastapi import APIRouter, Query
+from fastapi import APIRouter, Query, Request, Response
 
-from api.deps import AnalystDep, PrincipalDep, SessionDep
-from api.routes.common import problems
+from api.deps import AnalystDep, PrincipalDep, SessionDep, SettingsDep
+from api.routes.common import NOT_MODIFIED, IfNoneMatch, list_not_modified, problems
 from api.schemas.common import Page
 from api.schemas.places import PlaceIn, PlaceOut
 from api.services import places
@@ -33,15 +33,24 @@ def create_place(body: PlaceIn, session: SessionDep, actor: AnalystDep) -> place
     return places.get_place(session, place_id)
 
 
-@router.get("", response_model=Page[PlaceOut], responses=problems())
+@router.get("", response_model=Page[PlaceOut], responses={**NOT_MODIFIED, **problems()})
 def search_places(
+    request: Request,
+    response: Response,
     session: SessionDep,
+    settings: SettingsDep,
     _actor: PrincipalDep,
     q: Annotated[str, Query(min_length=1, max_length=300, description="The start of a name or alias, any script.")],
     kind: PlaceKind | None = None,
     limit: Annotated[int, Query(ge=1, le=50)] = 20,
-) -> dict[str, object]:
-    """Type-ahead over places' names and aliases: exact names first, then the most populous."""
+    if_none_match: IfNoneMatch = None,
+) -> dict[str, object] | Response:
+    """Type-ahead over places' names and aliases: exact names first, then the most populous. Its weak `ETag`
+    names the ledger's head, the number of places (the gazetteer load appends no event) and the query."""
+    tag, unchanged = list_not_modified(request, session, settings.secret_key, if_none_match, gazetteer=True)
+    if unchanged is not None:
+        return unchanged
+    response.headers["ETag"] = tag
     return {"items": places.search_places(session, q, kind, limit), "next_cursor": None}
 
 

@@ -25,8 +25,10 @@ def create_source(body: SourceIn, session: SessionDep, actor: AnalystDep) -> dic
     return sources.get_source(session, source_id)
 
 
-@router.get("", response_model=Page[SourceOut], responses=problems())
+@router.get("", response_model=Page[SourceOut], responses={**NOT_MODIFIED, **problems()})
 def list_sources(
+    request: Request,
+    response: Response,
     session: SessionDep,
     settings: SettingsDep,
     _actor: PrincipalDep,
@@ -35,8 +37,13 @@ def list_sources(
     sort: Literal["name", "-claims"] = "name",
     limit: Annotated[int, Query(ge=1, le=MAX_LIMIT)] = DEFAULT_LIMIT,
     cursor: Annotated[str | None, Query(max_length=1000)] = None,
-) -> dict[str, object]:
-    """List sources by name, or by how many claims they made (`sort=-claims`)."""
+    if_none_match: IfNoneMatch = None,
+) -> dict[str, object] | Response:
+    """List sources by name, or by how many claims they made (`sort=-claims`); `ETag` as `GET /v1/claims`'s."""
+    tag, unchanged = list_not_modified(request, session, settings.secret_key, if_none_match)
+    if unchanged is not None:
+        return unchanged
+    response.headers["ETag"] = tag
     items, next_cursor = sources.list_sources(
         session, secret=settings.secret_key, kind=kind, q=q, sort=sort, limit=limit, cursor=cursor
     )
@@ -57,14 +64,24 @@ def update_source(source_id: uuid.UUID, body: SourcePatch, session: SessionDep, 
     return {**sources.get_source(session, source_id), "affected_verdicts": affected}
 
 
-@router.get("/{source_id}/scorecard", response_model=ScorecardOut, responses=problems(404))
+@router.get("/{source_id}/scorecard", response_model=ScorecardOut, responses={**NOT_MODIFIED, **problems(404)})
 def scorecard(
+    request: Request,
+    response: Response,
     source_id: uuid.UUID,
     session: SessionDep,
+    settings: SettingsDep,
     _actor: PrincipalDep,
     include_children: Annotated[bool, Query(description="Count every descendant's claims too.")] = False,
-) -> dict[str, object]:
-    """The source's record: claims by status, share confirmed and refuted, median time to first review."""
+    if_none_match: IfNoneMatch = None,
+) -> dict[str, object] | Response:
+    """The source's record: claims by status, share confirmed and refuted, median time to first review.
+
+    Computed from its claims, so tagged as the lists are: a weak `ETag` of the ledger's head and the query."""
+    tag, unchanged = list_not_modified(request, session, settings.secret_key, if_none_match)
+    if unchanged is not None:
+        return unchanged
+    response.headers["ETag"] = tag
     return sources.scorecard(session, source_id, include_children)
 
 

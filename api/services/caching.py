@@ -12,6 +12,10 @@ claims to it (`link.added` on the other claim). `SHARED_EVENT_TYPES` lists those
 when none of them came after the claim's own last event. An event type added later that changes a claim's
 answer without being about the claim belongs in that list.
 
+Every list answer under `/v1` is tagged so (claims, a source's claims, sources, a source's scorecard, the
+audit events, a claim's history and evidence, places, a claim's related claims, the comparison of sides):
+each shows only what events made, but for places, whose gazetteer load writes no event (`gazetteer`).
+
 These answers never differ by role: every role that may read them reads the same thing.
 """
 
@@ -24,11 +28,12 @@ import uuid
 from sqlalchemy import bindparam, func, select
 from sqlalchemy.orm import Session
 
-from models import Claim, Event
+from models import Claim, Event, Place
 
 SHARED_EVENT_TYPES = ("source.updated", "link.added")
 
 _HEAD = select(func.max(Event.seq))
+_PLACES = select(func.count()).select_from(Place)
 _CLAIM_STATE = select(
     Claim.version,
     select(func.max(Event.seq)).where(Event.claim_id == Claim.id).scalar_subquery(),
@@ -44,10 +49,17 @@ def ledger_head(session: Session) -> int:
     return int(session.execute(_HEAD).scalar() or 0)
 
 
-def list_validator(session: Session, secret: str, path: str, query: list[tuple[str, str]]) -> str:
-    """The weak `ETag` of a list answer: the ledger head and the query (its parameters in a fixed order)."""
+def list_validator(
+    session: Session, secret: str, path: str, query: list[tuple[str, str]], *, gazetteer: bool = False
+) -> str:
+    """The weak `ETag` of a list answer: the ledger head and the query (its parameters in a fixed order).
+
+    `gazetteer`: the answer also shows places the gazetteer load wrote, which appends no event; the number of
+    places joins the head (the load only adds places, and a place an analyst adds is in the ledger too).
+    """
     key = "\n".join([path, *(f"{name}={value}" for name, value in sorted(query))])
-    digest = hmac.new(secret.encode(), f"{ledger_head(session)}\n{key}".encode(), hashlib.sha256).hexdigest()
+    state = f"{ledger_head(session)}" + (f"+{session.execute(_PLACES).scalar_one()}" if gazetteer else "")
+    digest = hmac.new(secret.encode(), f"{state}\n{key}".encode(), hashlib.sha256).hexdigest()
     return f'W/"{digest[:32]}"'
 
 
