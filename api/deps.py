@@ -191,10 +191,10 @@ def _later(first: str | None, second: str | None) -> str | None:
 
 def _keep_in_desk_session(request: Request, database: Database, commit_lsn: str) -> None:
     """After a desk write, keep its commit position in the desk's session, so that the pages after it are read
-    where it is visible. Only with replicas: without them every read sees every write, and the cookie stays as
-    it was."""
+    where it is visible. Only with replicas (without them every read sees every write, and the cookie stays as
+    it was), and not into a session the write emptied (a sign-out: its cookie is cleared)."""
     desk = _desk_session(request)
-    if desk is not None and database.replicas:
+    if desk and database.replicas:
         desk[DESK_COMMIT_LSN] = _later(commit_lsn, _desk_position(desk))
 
 

@@ -159,9 +159,7 @@ def test_with_replay_paused_a_token_is_served_by_the_primary_and_no_token_stale_
     first = analyst.post("/v1/claims", json=_body(source_id))
     listing = analyst.get("/v1/claims", headers={"X-Claimdb-Read-After": first.headers["X-Claimdb-Commit-LSN"]})
     old_tag = listing.headers["ETag"]
-    _scalar(replica_url, "SELECT pg_wal_replay_pause()")
-    while _scalar(replica_url, "SELECT pg_get_wal_replay_pause_state()") != "paused":
-        time.sleep(0.01)
+    _pause(replica_url)
 
     posted = analyst.post(
         "/v1/claims", json={**_body(source_id), "statement": "Written while the replica's replay is paused."}
@@ -201,6 +199,170 @@ def _body(source_id: str) -> dict[str, str]:
         "channel": "telegram",
         "stated_at": "2022-09-10T06:00:00Z",
     }
+
+
+def _pause(replica_url: str) -> None:
+    _scalar(replica_url, "SELECT pg_wal_replay_pause()")
+    while _scalar(replica_url, "SELECT pg_get_wal_replay_pause_state()") != "paused":
+        time.sleep(0.01)
+
+
+@pytest.mark.slow  # each read with a token waits for the replica (1 s here), then the primary
+def test_with_replay_paused_every_list_is_304_stale_without_a_token_and_fresh_with_one(
+    clients: dict[str, httpx.Client], replica_url: str, paused: None
+) -> None:
+    """The other lists' tags are read where the answer is read, as `GET /v1/claims`'s: never a stale 304 for a
+    client presenting a newer commit."""
+    analyst = clients["analyst"]
+    source_id = make_source(analyst)["id"]
+    claim = analyst.post("/v1/claims", json=_body(source_id))
+    token = {"X-Claimdb-Read-After": claim.headers["X-Claimdb-Commit-LSN"]}
+    lists = [
+        ("/v1/sources", {}),
+        (f"/v1/sources/{source_id}/scorecard", {}),
+        ("/v1/audit", {"limit": "500"}),
+        (f"/v1/claims/{claim.json()['id']}/history", {}),
+        (f"/v1/claims/{claim.json()['id']}/evidence", {}),
+        ("/v1/places", {"q": "Kup"}),
+        (f"/v1/claims/{claim.json()['id']}/related", {}),
+        ("/v1/compare", {"place": "Kupiansk"}),
+    ]
+    tags = {url: analyst.get(url, params=query, headers=token).headers["ETag"] for url, query in lists}
+    _pause(replica_url)
+
+    # One write that changes every list: a claim of the source about Kupiansk, with evidence, and the place.
+    provider = make_source(analyst, name="Monitor", kind="ngo")["id"]
+    second = analyst.post("/v1/claims", json={**_body(source_id), "places": ["Kupiansk"]})
+    assert second.status_code == 201, second.text
+    evidence = {"stance": "supports", "kind": "document", "url": "https://example.org/e/1"}
+    added = analyst.post(
+        f"/v1/claims/{claim.json()['id']}/evidence", json={**evidence, "provided_by_source_id": provider}
+    )
+    assert added.status_code == 201, added.text
+    place = analyst.post("/v1/places", json={"name": "Kupiansk", "kind": "settlement"})
+    assert place.status_code == 201, place.text
+    newer = {"X-Claimdb-Read-After": place.headers["X-Claimdb-Commit-LSN"]}
+
+    for url, query in lists:
+        stale = analyst.get(url, params=query, headers={"If-None-Match": tags[url]})
+        assert (stale.status_code, stale.headers["X-Claimdb-Served-By"]) == (304, "replica"), url
+        fresh = analyst.get(url, params=query, headers={**newer, "If-None-Match": tags[url]})
+        assert (fresh.status_code, fresh.headers["X-Claimdb-Served-By"]) == (200, "primary"), url
+        assert fresh.headers["ETag"] != tags[url], url
+
+
+DESK_ORIGIN = "http://testserver"
+CSRF = re.compile(r'name="csrf_token" value="([^"]+)"')
+
+
+def _desk(clients: dict[str, httpx.Client], key: str) -> TestClient:
+    """A browser signed in to the desk of the replica-reading app, with its own session cookie."""
+    desk = TestClient(
+        clients["anonymous"].app,  # type: ignore[attr-defined]
+        base_url=DESK_ORIGIN,
+        follow_redirects=False,
+        headers={"Origin": DESK_ORIGIN},
+        raise_server_exceptions=False,
+    )
+    signed_in = desk.post("/signin", data={"csrf_token": _csrf(desk, "/signin"), "api_key": key, "next": "/claims"})
+    assert signed_in.status_code == 303, signed_in.text
+    return desk
+
+
+def _csrf(desk: TestClient, path: str) -> str:
+    page = desk.get(path)
+    assert page.status_code == 200, page.text
+    found = CSRF.search(page.text)
+    assert found is not None, page.text
+    return found.group(1)
+
+
+@pytest.mark.slow  # each read with a token waits for the replica (1 s here), then the primary
+def test_with_replay_paused_the_desk_reads_its_own_writes_from_the_primary(
+    clients: dict[str, httpx.Client], keys: dict[str, str], database_url: str, replica_url: str, paused: None
+) -> None:
+    """The desk keeps each write's commit position in its session: its next page is read where the write is."""
+    source = make_source(clients["analyst"], name="Kharkiv RMA")
+    writer, onlooker = _desk(clients, keys["analyst"]), _desk(clients, keys["analyst"])
+    _wait_for_catch_up(database_url, replica_url)
+    before = writer.get("/claims")
+    assert (before.status_code, before.headers["X-Claimdb-Served-By"]) == (200, "replica")
+    _pause(replica_url)
+
+    statement = "Posted on the desk while replay on the replica is paused."
+    posted = writer.post(
+        "/claims/new",
+        data={
+            "csrf_token": _csrf(writer, "/claims/new"),
+            "statement": statement,
+            "source": source["name"],
+            "channel": "telegram",
+            "stated_at": "2022-09-10T06:00",
+            "stated_at_precision": "minute",
+            "idempotency_key": "desk-paused-1",
+        },
+    )
+    assert posted.status_code == 303, posted.text
+    assert LSN.fullmatch(posted.headers["X-Claimdb-Commit-LSN"])
+    claim_page = posted.headers["location"]
+    page = writer.get(claim_page)
+    assert (page.status_code, page.headers["X-Claimdb-Served-By"]) == (200, "primary"), page.text
+    assert statement in page.text
+    listing = writer.get("/claims")
+    assert (listing.status_code, listing.headers["X-Claimdb-Served-By"]) == (200, "primary")
+    assert statement in listing.text
+    # Another desk session, whose last write came before the pause, reads the replica as it stands: stale.
+    stale = onlooker.get(claim_page)
+    assert (stale.status_code, stale.headers["X-Claimdb-Served-By"]) == (404, "replica")
+    stale_list = onlooker.get("/claims")
+    assert (stale_list.status_code, stale_list.headers["X-Claimdb-Served-By"]) == (200, "replica")
+    assert statement not in stale_list.text
+
+    # A status move from the claim page: the page it comes back to shows the new status, from the primary.
+    version = re.search(r'name="version" value="(\d+)"', page.text)
+    assert version is not None
+    moved = writer.post(
+        f"{claim_page}/status",
+        data={
+            "csrf_token": _csrf(writer, claim_page),
+            "version": version.group(1),
+            "status": "under_review",
+            "rationale": "Checking the footage.",
+        },
+    )
+    assert moved.status_code == 303, moved.text
+    after_move = writer.get(claim_page)
+    assert (after_move.status_code, after_move.headers["X-Claimdb-Served-By"]) == (200, "primary")
+    assert "Checking the footage." in after_move.text
+
+    _scalar(replica_url, "SELECT pg_wal_replay_resume()")
+    deadline = time.monotonic() + 10
+    while (again := writer.get(claim_page)).headers["X-Claimdb-Served-By"] != "replica":
+        assert time.monotonic() < deadline, "the replica never served the desk's write after replay resumed"
+    assert again.status_code == 200
+    assert "Checking the footage." in again.text
+    # Signing out still clears the cookie: a session emptied by its write keeps no position.
+    signed_out = writer.post("/signout", data={"csrf_token": _csrf(writer, "/claims")})
+    assert signed_out.status_code == 303
+    assert "expires=thu, 01 jan 1970" in signed_out.headers["set-cookie"].lower()
+
+
+def test_a_desk_page_read_from_a_replica_checks_its_sign_in_on_the_primary(
+    clients: dict[str, httpx.Client], keys: dict[str, str], database_url: str, replica_url: str, paused: None
+) -> None:
+    """A key revoked a moment ago ends its desk sessions at once, though the replica has not replayed it."""
+    from api.services.auth import revoke_key
+
+    desk = _desk(clients, keys["analyst"])
+    _wait_for_catch_up(database_url, replica_url)
+    assert desk.get("/claims").headers["X-Claimdb-Served-By"] == "replica"
+    _pause(replica_url)
+    database = clients["anonymous"].app.state.database  # type: ignore[attr-defined]
+    with database.transaction() as session:
+        revoke_key(session, keys["analyst"].split("_")[1])
+    refused = desk.get("/claims")
+    assert (refused.status_code, refused.headers["X-Claimdb-Served-By"]) == (303, "replica")
+    assert refused.headers["location"].startswith("/signin")
 
 
 @pytest.mark.parametrize("clients", ["postgresql+psycopg://postgres@127.0.0.1:9/claimdb_ci"], indirect=True)
