@@ -307,16 +307,11 @@ def _walk_areas(connection: Any, page: Callable[[Any], Select[Any]], area: Selec
         if not rows:
             break
         hits = set(connection.execute(member, {"claim_ids": [row.id for row in rows]}).scalars())
-        found = [row for row in rows if row.id in hits]
-        kept.extend(found)
+        kept.extend(row for row in rows if row.id in hits)
         if len(rows) < chunk:
             break
         after = rows[-1]
-        # The next chunk is sized by the share of claims the area held so far, so that a sparser area (Lviv
-        # Oblast: 1% of the claims) fills its page in one more chunk, not four more doubling ones.
-        missing = wanted - len(kept)
-        needed = chunk * 4 if not found else -(-missing * len(rows) * 5 // (len(found) * 4))
-        chunk = min(max(chunk * 2, needed), _AREA_CHUNK_LIMIT)
+        chunk = min(chunk * 2, _AREA_CHUNK_LIMIT)
     return kept[:wanted]
 
 
