@@ -323,9 +323,16 @@ def list_claims(
     `resolved_sources`: the ids `query.sources` names, when the caller has already checked that they exist.
     """
     area_filters = areas_of(session, query)
-    walked_area = _area_to_walk(session, query, area_filters)
     window = _event_window(session, query)
     window_first = _window_first(session, query, window)
+    walked_area = _area_to_walk(session, query, area_filters)
+    dialect = session.get_bind().dialect
+    region_walked = query.region is not None and walked_area is area_filters[-1]
+    if dialect.name == "postgresql" and not window_first and region_walked:
+        # PostgreSQL knows how many claim places each region holds (its statistics), and walks the page order
+        # itself with the region's index, however many: Lviv Oblast at 1,000,000 claims in 5 ms, where walking
+        # it in chunks took 60. A circle or a box it cannot estimate, and those are walked.
+        walked_area = None
     statement = _filtered(session, query, resolved_sources, [] if walked_area is not None else None, window)
     if walked_area is not None:
         # The other area filters (if several were given) stay in the statement; the most selective is walked.
@@ -343,7 +350,6 @@ def list_claims(
     column = _sort_column(query, rank, window_first=window_first)
     descending = query.sort.startswith("-")
     bound_type = None if rank is not None else column.type
-    dialect = session.get_bind().dialect
     ids = IdReader(dialect)
 
     def after(value: Any, last_raw_id: Any) -> Any:
