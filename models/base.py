@@ -77,9 +77,10 @@ def utc_now() -> datetime:
 
 
 # What the database keeps for itself, created by migrations but not mapped: SQLite's FTS5 index of claims,
-# and PostgreSQL's search document (a generated column) with its GIN index. The code never writes them, and
+# PostgreSQL's search document (a generated column) with its GIN index, and the index of event windows' lengths
+# (an expression in each engine's own date arithmetic, migration 0011). The code never writes them, and
 # schema comparison must not report them as drift.
-UNMAPPED_NAME_PREFIXES = ("claims_fts", "ix_claims_search")
+UNMAPPED_NAME_PREFIXES = ("claims_fts", "ix_claims_search", "ix_claims_event_length")
 UNMAPPED_COLUMNS = frozenset({"search_vector"})
 
 

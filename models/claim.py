@@ -17,6 +17,7 @@ from sqlalchemy import (
     String,
     Text,
     UniqueConstraint,
+    text,
 )
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
@@ -55,8 +56,18 @@ class Claim(Base):
         Index("ix_claims_stated_at_id", "stated_at", "id"),
         Index("ix_claims_created_at_id", "created_at", "id"),
         Index("ix_claims_status_stated_at", "status", "stated_at"),
-        # `event_from`/`event_to`: the windows that start before the range ends, then those that end after it starts.
-        Index("ix_claims_event_start_event_end", "event_start", "event_end"),
+        # `event_from`/`event_to`: the windows that start in a range as wide as the longest window (migration 0011
+        # also indexes the windows' lengths), with what a page reads, so a window's claims come from the index.
+        Index(
+            "ix_claims_event_start_event_end_stated_at_created_at_id",
+            "event_start",
+            "event_end",
+            "stated_at",
+            "created_at",
+            "id",
+            sqlite_where=text("event_start IS NOT NULL"),
+            postgresql_where=text("event_start IS NOT NULL"),
+        ),
         # A source's scorecard from the index alone: its claims by status, and its waits for a first review
         # in order, so the median is found by skipping to the middle.
         Index("ix_claims_source_id_seconds_to_first_review_status", "source_id", "seconds_to_first_review", "status"),

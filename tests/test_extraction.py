@@ -20,6 +20,7 @@ from api.services.extraction.channels import detect_channel
 from api.services.extraction.cues import find_frames, is_full_quotation
 from api.services.extraction.dates import resolve_stated_at
 from api.services.extraction.directory import KnownSource, SourceDirectory
+from api.services.extraction.event_dates import resolve_event_window
 from api.services.extraction.places import find_places
 from api.services.extraction.sentences import split_sentences
 from api.services.extraction.speakers import Resolver, parse_subject
@@ -404,6 +405,60 @@ def test_relative_dates_resolve_against_publication() -> None:
     assert resolve_stated_at("said Friday", None) is None
 
 
+# Step 5b: the event's own date, from the statement's words.
+
+EVENT_DATES = Path(__file__).parent / "data" / "event-dates" / "sentences.json"
+
+
+def _window_of(candidate: Any) -> tuple[str | None, str | None, str | None]:
+    def text(moment: datetime | None) -> str | None:
+        return moment.isoformat().replace("+00:00", "Z") if moment is not None else None
+
+    return text(candidate.event_start), text(candidate.event_end), candidate.event_precision
+
+
+def test_event_windows_resolve_against_publication_and_are_never_invented() -> None:
+    saturday = date(2022, 5, 14)
+    window = resolve_event_window("Russian forces shelled Kharkiv on Friday", saturday)
+    assert window is not None and window.precision == "day"
+    assert (window.start, window.end) == (
+        datetime(2022, 5, 13, tzinfo=UTC),
+        datetime(2022, 5, 13, 23, 59, 59, 999_999, tzinfo=UTC),
+    )
+    window = resolve_event_window("the bridge was destroyed in April", saturday)
+    assert window is not None and (window.start.date(), window.end.date(), window.precision) == (
+        date(2022, 4, 1),
+        date(2022, 4, 30),
+        "month",
+    )
+    # No date words, a modal "may", a bare "march", a year alone: no window. Relative words need a publication day.
+    for words in ("the situation remains difficult", "Russia may attack", "troops march on", "the city fell in 2022"):
+        assert resolve_event_window(words, saturday) is None
+    assert resolve_event_window("shelled Kharkiv on Friday", None) is None
+    window = resolve_event_window("the city was liberated on November 11, 2022", None)
+    assert window is not None and window.start == datetime(2022, 11, 11, tzinfo=UTC)
+
+
+def test_event_dates_of_labelled_sentences(capsys: pytest.CaptureFixture[str]) -> None:
+    """Each labelled sentence through the whole pipeline: its one candidate's proposed window, exactly."""
+    cases = json.loads(EVENT_DATES.read_text())["cases"]
+    assert len(cases) >= 30 and sum(case["event_precision"] is None for case in cases) >= 8
+    right, wrong = 0, []
+    for case in cases:
+        (candidate,) = extract_candidates(case["text"], published_at=date.fromisoformat(case["published_at"]))
+        expected = (case["event_start"], case["event_end"], case["event_precision"])
+        if _window_of(candidate) == expected:
+            right += 1
+        else:
+            wrong.append((case["text"], _window_of(candidate)))
+        if case["event_precision"] is None:
+            # A statement that gives no date never gets one.
+            assert candidate.event_start is None and candidate.event_precision is None, case["text"]
+    with capsys.disabled():
+        print(f"\nevent dates: {right}/{len(cases)} exact windows = {right / len(cases):.3f}; missed: {wrong}")
+    assert right / len(cases) >= 0.95
+
+
 # Step 6: places, hedges and the statement's shape.
 
 
@@ -651,6 +706,9 @@ def test_extract_answers_candidates_and_stores_nothing(api: Api) -> None:
         "channel_detail",
         "stated_at",
         "stated_at_precision",
+        "event_start",
+        "event_end",
+        "event_precision",
         "places",
         "resolved_places",
         "hedged",
@@ -718,6 +776,32 @@ def test_a_candidate_is_accepted_with_an_ordinary_post_to_claims(api: Api) -> No
     assert created.status_code == 201, created.text
     assert created.json()["source"]["id"] == isw["id"]
     assert created.json()["stated_at"].startswith("2022-05-13")
+
+
+def test_extract_proposes_the_event_window_and_accepting_records_it(api: Api) -> None:
+    analyst = api.as_("analyst")
+    make_source(analyst, name="General Staff of Ukraine", kind="military", aliases=["General Staff"])
+    text = (
+        "The General Staff said on Saturday that Russian forces shelled Kharkiv on Friday. "
+        "The General Staff said the situation near Izium remains difficult."
+    )
+    response = analyst.post("/v1/extract", json={"text": text, "published_at": "2022-05-14"})
+    assert response.status_code == 200, response.text
+    dated, undated = response.json()["candidates"]
+    assert (dated["event_start"], dated["event_end"], dated["event_precision"]) == (
+        "2022-05-13T00:00:00Z",
+        "2022-05-13T23:59:59.999999Z",
+        "day",
+    )
+    assert (undated["event_start"], undated["event_end"], undated["event_precision"]) == (None, None, None)
+    fields = ("statement", "channel", "stated_at", "stated_at_precision", "event_start", "event_end", "event_precision")
+    body = {name: dated[name] for name in fields} | {"source_id": dated["source"]["source_id"]}
+    created = analyst.post("/v1/claims", json=body)
+    assert created.status_code == 201, created.text
+    claim = created.json()
+    assert (claim["event_start"], claim["event_precision"]) == ("2022-05-13T00:00:00Z", "day")
+    found = api.as_("viewer").get("/v1/claims", params={"event_from": "2022-05-13", "event_to": "2022-05-13"})
+    assert [item["id"] for item in found.json()["items"]] == [claim["id"]]
 
 
 def test_cli_extract_prints_what_the_api_answers(api: Api, database_url: str) -> None:

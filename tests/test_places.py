@@ -321,6 +321,52 @@ def test_walking_a_crowded_area_pages_like_filtering_it(places_api: Api, monkeyp
     assert all(len(found) > 1 for found in plain)  # several pages each: the cursor is walked too
 
 
+def test_event_windows_of_any_length_are_found_and_page_alike_by_window_or_page_order(
+    places_api: Api, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from api.services.claims import listing
+
+    analyst = places_api.as_("analyst")
+    staff = make_source(analyst, name="General Staff")
+    names = ["Izium", "Kharkiv", "Mariupol", "Lviv"]
+    short = []
+    for index in range(24):
+        start = f"2022-06-{1 + index % 6:02d}T{index % 24:02d}:00:00Z"
+        end = f"2022-06-{1 + index % 6:02d}T23:00:00Z" if index % 2 else None
+        short.append(make_claim(analyst, staff["id"], places=[names[index % 4]], event_start=start, event_end=end,
+                                stated_at=f"2022-06-{8 + index % 10:02d}T09:00:00Z"))  # fmt: skip
+    # A window of a year, written last: the index of windows' lengths knows it at once.
+    year = make_claim(analyst, staff["id"], places=["Kharkiv"], event_start="2021-09-01T00:00:00Z",
+                      event_end="2022-08-31T23:59:59Z", event_precision="month")  # fmt: skip
+    assert year["id"] in _ids(places_api, event_from="2022-06-03", event_to="2022-06-03")
+    assert year["id"] in _ids(places_api, event_from="2022-08-31")
+    assert year["id"] not in _ids(places_api, event_from="2022-09-01")
+    on_the_3rd = {claim["id"] for claim in short if claim["event_start"].startswith("2022-06-03")}
+    assert _ids(places_api, event_from="2022-06-03", event_to="2022-06-03") == on_the_3rd | {year["id"]}
+    filters: list[dict[str, Any]] = [
+        {"event_from": "2022-06-02", "event_to": "2022-06-04"},
+        {"event_from": "2022-06-02", "event_to": "2022-06-04", "sort": "-recorded_at"},
+        {"region": "Kharkiv Oblast", "event_from": "2022-06-01", "event_to": "2022-06-30"},
+        {"event_from": "2022-06-05"},
+    ]
+
+    def pages(params: dict[str, Any]) -> list[list[str]]:
+        found, cursor = [], None
+        while True:
+            body = places_api.as_("viewer").get("/v1/claims", params={**params, "limit": 3, "cursor": cursor}).json()
+            found.append([item["id"] for item in body["items"]])
+            cursor = body["next_cursor"]
+            if cursor is None:
+                return found
+
+    window_first = [pages(params) for params in filters]  # few claims in each window: read by the window
+    monkeypatch.setattr(listing, "_WINDOW_FIRST_UP_TO", 0)
+    monkeypatch.setattr(listing, "_WALK_AREA_ABOVE", 2)
+    monkeypatch.setattr(listing, "_FIRST_CHUNK", 2)
+    assert [pages(params) for params in filters] == window_first
+    assert all(len(found) > 1 for found in window_first)
+
+
 def test_extraction_proposes_places_with_their_ids_and_precision(places_api: Api) -> None:
     text = "KYIV, May 14 (UPI) -- Russian forces shelled Izium and Zolochiv, the General Staff said on Saturday."
     response = places_api.as_("analyst").post("/v1/extract", json={"text": text})

@@ -748,7 +748,7 @@ def test_extract_page_proposes_claims_and_accepts_one(api: Api) -> None:
     client = desk(api, "analyst")
     text = (
         "Kyiv, May 14 (UPI) -- The Institute for the Study of War said on Friday that Russia has likely decided "
-        "to withdraw fully from its positions around Kharkiv."
+        "to withdraw fully from its positions around Kharkiv on Thursday."
     )
     proposed = client.post(
         "/extract",
@@ -766,6 +766,17 @@ def test_extract_page_proposes_claims_and_accepts_one(api: Api) -> None:
     claim = api.as_("admin").get(f"/v1/claims/{claim_id}").json()
     assert claim["source"]["name"] == "Institute for the Study of War"
     assert claim["stated_at"].startswith("2022-05-13")
+    # The event's window the statement gives ("on Thursday"), to the minute the form keeps.
+    assert (fields["event_start"], fields["event_end"], fields["event_precision"]) == (
+        "2022-05-12T00:00",
+        "2022-05-12T23:59",
+        "day",
+    )
+    assert (claim["event_start"], claim["event_end"], claim["event_precision"]) == (
+        "2022-05-12T00:00:00Z",
+        "2022-05-12T23:59:00Z",
+        "day",
+    )
     viewer = desk(api, "viewer")
     assert viewer.get("/extract").status_code == 200  # extraction reads, as POST /v1/extract lets a viewer
     assert (

@@ -10,7 +10,7 @@ from pydantic import AfterValidator, BaseModel, ConfigDict, Field, StringConstra
 
 from api.schemas.common import InputModel, Name, Url, clean_text
 from api.schemas.places import ClaimPlaceOut
-from models.vocabulary import Channel, Precision
+from models.vocabulary import Channel, EventPrecision, Precision
 
 # Longer texts are refused (422): a long report is some 3,000 words, about 20,000 characters.
 MAX_TEXT_LENGTH = 100_000
@@ -76,6 +76,12 @@ class CandidateOut(BaseModel):
     channel_detail: str | None
     stated_at: datetime | None
     stated_at_precision: Precision | None
+    event_start: datetime | None = Field(
+        description="When the reported event began, if the statement's words say ('on Friday', 'overnight', "
+        "'last week', 'in April'), resolved against `published_at`; null when they give no date."
+    )
+    event_end: datetime | None = Field(description="When it ended at the latest (included), with `event_start`.")
+    event_precision: EventPrecision | None = Field(description="How precisely the words date it.")
     places: list[str]
     resolved_places: list[ClaimPlaceOut] = Field(
         description="The same places as the gazetteer reads them (id, precision, or candidates when ambiguous)."

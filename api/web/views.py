@@ -65,7 +65,13 @@ CREDIBILITY_WORDS = {
     5: "improbable",
     6: "truth cannot be judged",
 }
-PRECISION_WORDS = {"minute": "to the minute", "hour": "to the hour", "day": "to the day", "month": "to the month"}
+PRECISION_WORDS = {
+    "minute": "to the minute",
+    "hour": "to the hour",
+    "day": "to the day",
+    "week": "to the week",
+    "month": "to the month",
+}
 
 
 def words(value: str) -> str:

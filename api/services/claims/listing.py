@@ -112,14 +112,24 @@ def areas_of(session: Session, query: ClaimQuery, *, unindexed: bool = False) ->
     return selected
 
 
+def _event_window(session: Session, query: ClaimQuery) -> list[Any]:
+    """The event-window filter's conditions, bounded by the longest window there is (`areas.longest_window`)."""
+    if query.event_from is None and query.event_to is None:
+        return []
+    longest = areas.longest_window(session) if query.event_from is not None else None
+    return areas.event_overlaps(query.event_from, query.event_to, longest)
+
+
 def _filtered(
     session: Session,
     query: ClaimQuery,
     resolved_sources: set[uuid.UUID] | None = None,
     areas_walked: list[Select[Any]] | None = None,
+    window: list[Any] | None = None,
 ) -> Select[Any]:
     """The list's statement. `areas_walked`: the area filters to leave out, because the caller checks them a
-    chunk at a time (`_walk_areas`); None applies them all here."""
+    chunk at a time (`_walk_areas`); None applies them all here. `window`: the event window's conditions, when
+    the caller has them already."""
     # Only the id, as the driver returns it (`_raw`): with the sort key added by the caller, an index can
     # answer the page without the table, and `_describe_current` binds the ids back unconverted.
     statement: Select[Any] = select(raw_column(Claim.id))
@@ -153,8 +163,9 @@ def _filtered(
         statement = statement.where(Claim.created_at <= query.recorded_to)
     for area in areas_of(session, query) if areas_walked is None else areas_walked:
         statement = statement.where(Claim.id.in_(area))
-    if query.event_from is not None or query.event_to is not None:
-        statement = statement.where(*areas.event_overlaps(query.event_from, query.event_to))
+    window = _event_window(session, query) if window is None else window
+    if window:
+        statement = statement.where(*window)
     if query.basis_holds is not None:
         if query.as_of is not None:
             raise InvalidInput(
@@ -169,12 +180,31 @@ def _filtered(
     return statement
 
 
-def _sort_column(query: ClaimQuery, rank: Any) -> Any:
+def _sort_column(query: ClaimQuery, rank: Any, *, window_first: bool = False) -> Any:
+    """The page's sort key. `window_first`: the same values written so that no index serves the order, which
+    leaves the planner the event window's index to find the claims by (`_window_first`)."""
     if query.sort == "relevance":
         if rank is None:
             raise InvalidInput("sort=relevance ranks full-text matches: give q as well.", parameter="sort")
         return rank
-    return Claim.created_at if query.sort == "-recorded_at" else Claim.stated_at
+    column = Claim.created_at if query.sort == "-recorded_at" else Claim.stated_at
+    return func.coalesce(column, column) if window_first else column
+
+
+# At most this many claims in the event window (by the window's own index) and the page is found by reading them
+# and sorting, rather than by walking the page order until enough of them turn up. Walking is what a planner
+# picks for a LIMIT in sort order, and it reads every newer claim first: a one-day window in 2023 took p99 383 ms
+# on PostgreSQL at 1,000,000 claims (bench/README.md). A window holding more claims than this fills a page
+# quickly in page order.
+_WINDOW_FIRST_UP_TO = 20_000
+
+
+def _window_first(session: Session, query: ClaimQuery, window: list[Any]) -> bool:
+    """Whether to find the page from the event window's claims (few enough to sort) instead of the page order."""
+    if not window or query.q is not None or query.sort == "relevance":
+        return False
+    in_window = select(Claim.event_start).where(*window).limit(_WINDOW_FIRST_UP_TO + 1).subquery()
+    return (session.scalar(select(func.count()).select_from(in_window)) or 0) <= _WINDOW_FIRST_UP_TO
 
 
 # Above this many full-text matches, SQLite walks the sort order in chunks and keeps the matching claims
@@ -293,8 +323,17 @@ def list_claims(
     `resolved_sources`: the ids `query.sources` names, when the caller has already checked that they exist.
     """
     area_filters = areas_of(session, query)
+    window = _event_window(session, query)
+    window_first = _window_first(session, query, window)
     walked_area = _area_to_walk(session, query, area_filters)
-    statement = _filtered(session, query, resolved_sources, [] if walked_area is not None else None)
+    dialect = session.get_bind().dialect
+    region_walked = query.region is not None and walked_area is area_filters[-1]
+    if dialect.name == "postgresql" and not window_first and region_walked:
+        # PostgreSQL knows how many claim places each region holds (its statistics), and walks the page order
+        # itself with the region's index, however many: Lviv Oblast at 1,000,000 claims in 5 ms, where walking
+        # it in chunks took 60. A circle or a box it cannot estimate, and those are walked.
+        walked_area = None
+    statement = _filtered(session, query, resolved_sources, [] if walked_area is not None else None, window)
     if walked_area is not None:
         # The other area filters (if several were given) stay in the statement; the most selective is walked.
         for area in area_filters:
@@ -308,10 +347,9 @@ def list_claims(
             return [], None
         statement, rank, walk_in_chunks = _restrict_to_matches(session, statement, terms, query.sort)
         chunked_terms = terms if walk_in_chunks else None
-    column = _sort_column(query, rank)
+    column = _sort_column(query, rank, window_first=window_first)
     descending = query.sort.startswith("-")
     bound_type = None if rank is not None else column.type
-    dialect = session.get_bind().dialect
     ids = IdReader(dialect)
 
     def after(value: Any, last_raw_id: Any) -> Any:
@@ -327,7 +365,15 @@ def list_claims(
     statement = statement.add_columns(column.label("sort_key")).order_by(*order)
     session.flush()  # Core execution (plain rows, no ORM loading) does not autoflush
     connection = session.connection()
-    if walked_area is not None:
+    if walked_area is not None and not window_first and dialect.name == "sqlite":
+        # SQLite walks the page order itself: each claim in order is looked up in the area by its primary key
+        # (the area's columns written so that no index serves them) until the page is full. At 1,000,000 claims
+        # Lviv Oblast (1% of them) took p50 27 ms so, 47 ms a chunk at a time; PostgreSQL's planner would rather
+        # read a whole circle's or box's places first for it (1–3.5 s), so PostgreSQL walks in chunks.
+        unindexed = areas_of(session, query, unindexed=True)[area_filters.index(walked_area)]
+        in_area = unindexed.where(ClaimPlace.claim_id == Claim.id).exists()
+        rows = list(connection.execute(statement.where(in_area).limit(query.limit + 1)).all())
+    elif walked_area is not None:
 
         def area_page(last: Any) -> Select[Any]:
             return statement if last is None else statement.where(after(last.sort_key, last.id))

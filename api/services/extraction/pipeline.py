@@ -1,4 +1,4 @@
-"""The extraction pipeline: sentences → cues → speakers → channel → date → places → candidates.
+"""The extraction pipeline: sentences → cues → speakers → channel → date → event date → places → candidates.
 
 Pure: it takes the text and a `SourceDirectory` and returns candidates; nothing is read from or written to
 the database here, which keeps the steps testable on their own and the run deterministic.
@@ -16,6 +16,7 @@ from api.services.extraction.channels import detect_channel
 from api.services.extraction.cues import Frame, find_frames, is_full_quotation
 from api.services.extraction.dates import StatedAt, publication_day, resolve_stated_at
 from api.services.extraction.directory import SourceDirectory
+from api.services.extraction.event_dates import resolve_event_window
 from api.services.extraction.places import find_places
 from api.services.extraction.sentences import Sentence, split_sentences
 from api.services.extraction.speakers import Party, Ref, Resolver, parse_subject
@@ -41,6 +42,10 @@ class Candidate:
     channel_detail: str | None
     stated_at: datetime | None
     stated_at_precision: str | None
+    # When the reported event happened, when the statement's words say (`event_dates.py`); None otherwise.
+    event_start: datetime | None
+    event_end: datetime | None
+    event_precision: str | None
     places: tuple[str, ...]
     hedged: bool
     span: tuple[int, int]
@@ -60,6 +65,9 @@ class Candidate:
             "channel_detail": self.channel_detail,
             "stated_at": self.stated_at,
             "stated_at_precision": self.stated_at_precision,
+            "event_start": self.event_start,
+            "event_end": self.event_end,
+            "event_precision": self.event_precision,
             "places": list(self.places),
             "hedged": self.hedged,
             "span": list(self.span),
@@ -126,6 +134,7 @@ def _candidate(run: _Run, sentence: Sentence, span: tuple[int, int], lemma: str,
     stated = said.stated
     if stated is None and run.published is not None:
         stated = resolve_stated_at("today", run.published, run.zone)
+    window = resolve_event_window(local, run.published, run.zone)
     return Candidate(
         statement=statement,
         quote=quotation(local),
@@ -138,6 +147,9 @@ def _candidate(run: _Run, sentence: Sentence, span: tuple[int, int], lemma: str,
         channel_detail=said.detail,
         stated_at=stated.at if stated else None,
         stated_at_precision=stated.precision if stated else None,
+        event_start=window.start if window else None,
+        event_end=window.end if window else None,
+        event_precision=window.precision if window else None,
         places=tuple(find_places(local, run.recorded_places, exclude)),
         hedged=is_hedged(local),
         span=(sentence.start + span[0], sentence.start + span[1]),

@@ -11,10 +11,10 @@ which is far inside the uncertainty of a `locality` place.
 from __future__ import annotations
 
 import math
-from datetime import datetime
+from datetime import datetime, timedelta
 from typing import Any
 
-from sqlalchemy import ColumnElement, Select, and_, case, func, or_, select
+from sqlalchemy import ColumnElement, Select, and_, case, func, or_, select, text
 from sqlalchemy.orm import Session
 
 from api.errors import InvalidInput
@@ -148,11 +148,47 @@ def claims_in_regions(codes: set[str], *, unindexed: bool = False) -> Select[Any
     return select(ClaimPlace.claim_id).where(region.in_(sorted(codes)))
 
 
-def event_overlaps(start: datetime | None, end: datetime | None) -> list[ColumnElement[bool]]:
-    """Claims whose event window overlaps [start, end]; a window with no end is the instant it starts."""
+# The longest window, by the expression migration 0011 indexes (`ix_claims_event_length`, over the windows with an
+# end), so that it is the first entry of that index: SQLite in days (its datetimes are text), PostgreSQL an interval.
+_LONGEST_WINDOW = {
+    "sqlite": text(
+        "SELECT julianday(event_end) - julianday(event_start) FROM claims WHERE event_end IS NOT NULL "
+        "ORDER BY julianday(event_end) - julianday(event_start) DESC LIMIT 1"
+    ),
+    "postgresql": text(
+        "SELECT event_end - event_start FROM claims WHERE event_end IS NOT NULL "
+        "ORDER BY event_end - event_start DESC LIMIT 1"
+    ),
+}
+# The lower bound on a window's start is taken this much lower: SQLite's julianday arithmetic is a float of days.
+_LENGTH_MARGIN = timedelta(seconds=1)
+
+
+def longest_window(session: Session) -> timedelta:
+    """The longest event window any claim has (zero when none has an end): one lookup in the lengths' index, so
+    it holds the moment a longer window is written, whoever writes it."""
+    dialect = session.get_bind().dialect.name
+    value = session.execute(_LONGEST_WINDOW[dialect]).scalar()
+    if value is None:
+        return timedelta(0)
+    if dialect == "sqlite":
+        return max(timedelta(0), timedelta(days=float(value)))
+    return max(timedelta(0), value if isinstance(value, timedelta) else timedelta(seconds=float(value)))
+
+
+def event_overlaps(
+    start: datetime | None, end: datetime | None, longest: timedelta | None = None
+) -> list[ColumnElement[bool]]:
+    """Claims whose event window overlaps [start, end]; a window with no end is the instant it starts.
+
+    `longest`: the longest window there is (`longest_window`). A window overlapping the range then starts no
+    earlier than `start - longest`, which bounds the start's index to a range as narrow as the windows are
+    long instead of every window before `end`; the overlap itself is still checked exactly."""
     conditions: list[ColumnElement[bool]] = [Claim.event_start.is_not(None)]
     if end is not None:
         conditions.append(Claim.event_start <= end)
     if start is not None:
+        if longest is not None:
+            conditions.append(Claim.event_start >= start - longest - _LENGTH_MARGIN)
         conditions.append(or_(Claim.event_end >= start, and_(Claim.event_end.is_(None), Claim.event_start >= start)))
     return conditions

@@ -51,7 +51,7 @@ from api.web.pages.rendering import (
     source_choices,
 )
 from api.web.session import FormDep, PageForm, PagePrincipalDep
-from models.vocabulary import Channel, EvidenceKind, LinkKind, Precision, Stance, Status
+from models.vocabulary import Channel, EventPrecision, EvidenceKind, LinkKind, Precision, Stance, Status
 
 router = page_router()
 
@@ -69,6 +69,7 @@ CLAIM_FORM_FIELDS = [
     "stated_at_precision",
     "event_start",
     "event_end",
+    "event_precision",
     "places",
     "tags",
     "language",
@@ -167,6 +168,7 @@ def _claim_form_context(
         "errors": errors or FormErrors(),
         "channels": [channel.value for channel in Channel],
         "precisions": [precision.value for precision in Precision],
+        "event_precisions": [precision.value for precision in EventPrecision],
         "source_choices": source_choices(session, settings.secret_key),
     }
 
@@ -231,6 +233,7 @@ def record_claim(
         "stated_at_precision": form.get("stated_at_precision") or Precision.DAY.value,
         "event_start": utc_time(form.get("event_start")),
         "event_end": utc_time(form.get("event_end")),
+        "event_precision": form.get("event_precision"),
         "places": split_list(form.get("places")),
         "tags": split_list(form.get("tags")),
         "language": form.get("language"),

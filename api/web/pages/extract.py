@@ -66,8 +66,10 @@ def _candidate_values(
         "url": extract_values["url"],
         "stated_at": _minute(candidate["stated_at"]),
         "stated_at_precision": str(candidate["stated_at_precision"] or "day"),
-        "event_start": "",
-        "event_end": "",
+        # The event's window when the statement dates it; the form's times are to the minute.
+        "event_start": _minute(candidate["event_start"]),
+        "event_end": _minute(candidate["event_end"]),
+        "event_precision": str(candidate["event_precision"] or ""),
         "places": ", ".join(candidate["places"]),
         "tags": "",
         "language": "",
