@@ -5,7 +5,8 @@ batches and by migration 0009 for the claims recorded before it, all through `te
 
 Finding candidates is one statement: for each term of the request, the claims nearest in time that share it,
 at most `PER_TERM` of them (half before the request's time, half after), so that a word every claim uses costs
-no more than a rare one. The claims sharing the most (rarest) terms are the candidates the scorer then reads.
+no more than a rare one. The claims sharing the most (rarest) terms are the candidates the scorer then reads;
+the database weighs and ranks them and answers only their ids (in Python on a SQLite built without `ln`).
 """
 
 from __future__ import annotations
@@ -13,6 +14,7 @@ from __future__ import annotations
 import functools
 import heapq
 import math
+import sqlite3
 import uuid
 from collections import defaultdict
 from collections.abc import Iterable
@@ -71,13 +73,41 @@ _LATEST = (
 )
 
 
+def _sqlite_has_ln() -> bool:
+    """Whether this SQLite has its math functions (3.35 and later, when built with them): `ln` ranks in SQL."""
+    connection = sqlite3.connect(":memory:")
+    try:
+        connection.execute("SELECT ln(2.0)")
+    except sqlite3.OperationalError:
+        return False
+    finally:
+        connection.close()
+    return True
+
+
+SQLITE_RANKS = _sqlite_has_ln()
+
+
+_SQLITE_RANKED = (
+    "WITH postings AS ({postings}), "
+    "weights AS (SELECT term, ln(1 + CAST(:per_term AS REAL) / count(*)) AS weight FROM postings GROUP BY term) "
+    "SELECT postings.claim_id FROM postings JOIN weights ON weights.term = postings.term "
+    "WHERE postings.claim_id NOT IN (:excluded) GROUP BY postings.claim_id "
+    "ORDER BY round(sum(weights.weight), 9) DESC, postings.claim_id LIMIT :read"
+)
+
+
 @functools.lru_cache(maxsize=64)
-def _postings_statement(term_count: int, windowed: bool) -> TextClause:
+def _postings_statement(term_count: int, windowed: bool, ranked: bool) -> TextClause:
     """The postings query for `term_count` terms, built once per shape: per term, the claims nearest in time
-    (half after the request's time and half before, within the window; or the latest, without a time)."""
+    (half after the request's time and half before, within the window; or the latest, without a time). Ranked,
+    SQLite weighs and ranks the claims itself, as PostgreSQL's statement does, and answers only the ids to read."""
     shapes = (_AFTER, _BEFORE) if windowed else (_LATEST,)
     parts = [shape.replace("{i}", str(index)) for index in range(term_count) for shape in shapes]
-    statement = text(" UNION ALL ".join(parts))
+    postings = " UNION ALL ".join(parts)
+    statement = text(_SQLITE_RANKED.replace("{postings}", postings) if ranked else postings)
+    if ranked:
+        statement = statement.bindparams(bindparam("excluded", expanding=True))
     if windowed:
         statement = statement.bindparams(*_time_parameters())
     return statement
@@ -151,7 +181,11 @@ def candidates(
         statement = _PG_LATEST if stated_at is None else _PG_WINDOWED
         parameters.update(per_term=per_term, excluded=excluded, read=limit)
         return list(session.scalars(statement, parameters))
-    rows = session.execute(_postings_statement(len(wanted), stated_at is not None), parameters).all()
+    if SQLITE_RANKS:
+        # An id no claim has stands for "none excluded": an empty list would need SQLAlchemy's empty-set form.
+        parameters.update(per_term=per_term, excluded=excluded or [""], read=limit)
+        return list(session.scalars(_postings_statement(len(wanted), stated_at is not None, True), parameters))
+    rows = session.execute(_postings_statement(len(wanted), stated_at is not None, False), parameters).all()
     postings: dict[int, list[Any]] = defaultdict(list)
     for term_index, raw_id in rows:
         postings[term_index].append(raw_id)
