@@ -5,7 +5,9 @@ the match index kept with the claim (post, amendment, import, migration 0009), a
 from __future__ import annotations
 
 import json
+import uuid
 from collections import defaultdict
+from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
@@ -15,6 +17,8 @@ from sqlalchemy import create_engine, text
 
 from api.database import normalise_url
 from api.migrate import downgrade, upgrade
+from api.services.matching import index as match_index
+from api.services.matching.text import index_terms
 from tests.factories import amend, make_claim, make_document, make_source, ndjson, post_import
 
 PAIRS = Path(__file__).parent / "data" / "matching" / "pairs.jsonl"
@@ -97,6 +101,26 @@ def test_post_answers_similar_and_is_never_refused_for_it(api: Any) -> None:
     assert all(item["score"] >= 0.75 for item in again["similar"])
     unrelated = make_claim(analyst, staff["id"], statement="A humanitarian convoy reached Kherson.")
     assert unrelated["similar"] == []
+
+
+def test_candidates_weigh_rare_terms_first_break_ties_by_id_and_leave_out_the_excluded(api: Any) -> None:
+    # The index's ranking, which PostgreSQL computes in its statement and SQLite in Python: the same on both.
+    analyst = api.as_("analyst")
+    staff = make_source(analyst, name="General Staff")
+    common = [
+        make_claim(analyst, staff["id"], statement="Shelling hit a school.", places=["Izium"])["id"] for _ in range(5)
+    ]
+    rare = make_claim(analyst, staff["id"], statement="Shelling hit a school in Balakliia.", places=["Balakliia"])
+    terms = index_terms("Shelling hit a school in Balakliia.", "en", ["Balakliia"])
+    at = datetime(2022, 5, 14, 9, tzinfo=UTC)
+    database = api.client.app.state.database
+    with database.transaction(write=False) as session:
+        for stated_at in (at, None):
+            found = [str(raw) for raw in match_index.candidates(session, terms, stated_at, limit=4)]
+            as_ids = [str(uuid.UUID(raw)) for raw in found]
+            assert as_ids == [rare["id"], *sorted(common)[:3]]
+            left_out = match_index.candidates(session, terms, stated_at, limit=10, exclude=[uuid.UUID(rare["id"])])
+            assert sorted(str(uuid.UUID(str(raw))) for raw in left_out) == sorted(common)
 
 
 def test_amendment_and_import_keep_the_index_current(api: Any) -> None:

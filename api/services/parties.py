@@ -5,8 +5,9 @@ from __future__ import annotations
 
 import uuid
 from collections.abc import Iterable
+from typing import Any
 
-from sqlalchemy import literal, select
+from sqlalchemy import bindparam, literal, select
 from sqlalchemy.orm import Session, aliased
 
 from models import Source
@@ -28,23 +29,45 @@ def ancestors(session: Session, source_id: uuid.UUID) -> list[uuid.UUID]:
     return list(session.scalars(select(up.c.id).order_by(up.c.depth)))
 
 
+def _parties_statement() -> Any:
+    start = select(
+        Source.id.label("start_id"), Source.id, Source.parent_id, Source.name, literal(0).label("depth")
+    ).where(Source.id.in_(bindparam("ids", expanding=True)))
+    up = start.cte("up", recursive=True)
+    parent = aliased(Source)
+    up = up.union_all(
+        select(up.c.start_id, parent.id, parent.parent_id, parent.name, (up.c.depth + 1).label("depth"))
+        .join(up, parent.id == up.c.parent_id)
+        .where(up.c.depth < 100)
+    )
+    return select(up.c.start_id, up.c.id, up.c.name).where(up.c.parent_id.is_(None))
+
+
+# Built once: constructing the recursive CTE and its alias cost more than running it (every match asks).
+_PARTIES_QUERY = _parties_statement()
+
+
 def parties(session: Session, source_ids: Iterable[uuid.UUID]) -> dict[uuid.UUID, uuid.UUID]:
     """Each source's party: the root of its parent tree (DESIGN §2)."""
     ids = list(set(source_ids))
     if not ids:
         return {}
-    start = select(Source.id.label("start_id"), Source.id, Source.parent_id, literal(0).label("depth")).where(
-        Source.id.in_(ids)
-    )
-    up = start.cte("up", recursive=True)
-    parent = aliased(Source)
-    up = up.union_all(
-        select(up.c.start_id, parent.id, parent.parent_id, (up.c.depth + 1).label("depth"))
-        .join(up, parent.id == up.c.parent_id)
-        .where(up.c.depth < 100)
-    )
-    rows = session.execute(select(up.c.start_id, up.c.id).where(up.c.parent_id.is_(None)))
-    return {start_id: root_id for start_id, root_id in rows}
+    return {start_id: root_id for start_id, root_id, _name in session.execute(_PARTIES_QUERY, {"ids": ids})}
+
+
+def parties_named(
+    session: Session, source_ids: Iterable[uuid.UUID]
+) -> tuple[dict[uuid.UUID, uuid.UUID], dict[uuid.UUID, str]]:
+    """Each source's party, and each party's name, in one query."""
+    ids = list(set(source_ids))
+    if not ids:
+        return {}, {}
+    party_of: dict[uuid.UUID, uuid.UUID] = {}
+    names: dict[uuid.UUID, str] = {}
+    for start_id, root_id, name in session.execute(_PARTIES_QUERY, {"ids": ids}):
+        party_of[start_id] = root_id
+        names[root_id] = name
+    return party_of, names
 
 
 def descendants(session: Session, source_ids: Iterable[uuid.UUID]) -> set[uuid.UUID]:

@@ -9,7 +9,7 @@ from datetime import datetime
 from enum import Enum
 from typing import Any
 
-from sqlalchemy import Select, func, insert, literal, select, tuple_
+from sqlalchemy import Select, bindparam, func, insert, literal, select, tuple_
 from sqlalchemy.orm import Session, aliased
 
 from api.errors import Conflict, Forbidden, InvalidInput, NotFound
@@ -63,12 +63,15 @@ def _insert_names(session: Session, rows: list[dict[str, Any]]) -> None:
     insert_unique(session, write, explain)
 
 
+_NAMES_QUERY = select(Source.id, Source.name).where(Source.id.in_(bindparam("ids", expanding=True)))
+
+
 def names_of(session: Session, source_ids: Iterable[uuid.UUID]) -> dict[uuid.UUID, str]:
     """Source names by id, for references in responses."""
     ids = set(source_ids)
     if not ids:
         return {}
-    return {row.id: row.name for row in session.execute(select(Source.id, Source.name).where(Source.id.in_(ids)))}
+    return {row.id: row.name for row in session.execute(_NAMES_QUERY, {"ids": list(ids)})}
 
 
 def require_source(session: Session, source_id: uuid.UUID, field: str) -> None:

@@ -15,7 +15,7 @@ from typing import TypedDict
 from sqlalchemy.orm import Session
 
 from api.schemas.claims import ClaimIn
-from api.services import parties, sources
+from api.services import parties
 from api.services.claims import records
 from api.services.claims.reading import describe_current
 from api.services.claims.shape import ClaimDict
@@ -69,8 +69,7 @@ def side_of(statement: str, language: str | None, places: list[str], stated_at: 
 def _party_names(
     session: Session, source_ids: Iterable[uuid.UUID]
 ) -> tuple[dict[uuid.UUID, uuid.UUID], dict[uuid.UUID, str]]:
-    party_of = parties.parties(session, source_ids)
-    return party_of, sources.names_of(session, set(party_of.values()))
+    return parties.parties_named(session, source_ids)
 
 
 def score_claims(

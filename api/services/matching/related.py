@@ -125,8 +125,9 @@ def related(session: Session, claim_id: uuid.UUID) -> RelatedDict:
         entry["reasons"] = candidate["reasons"]
     own_source = claim["source"]["id"]
     others = [*entries.values(), *contradicting.values()]
-    party_of = parties.parties(session, [own_source, *(entry["claim"]["source"]["id"] for entry in others)])
-    party_names = sources.names_of(session, set(party_of.values()))
+    party_of, party_names = parties.parties_named(
+        session, [own_source, *(entry["claim"]["source"]["id"] for entry in others)]
+    )
     affiliation = _affiliations(session, party_of.values())
     own_party = party_of.get(own_source, own_source)
     groups: dict[uuid.UUID, PartyGroupDict] = {}

@@ -84,7 +84,11 @@ def score_pair(query: Side, candidate: Side, candidate_names: dict[str, str] | N
         text = 0.5 * dice + 0.5 * len(shared) / min(len(left), len(right))
     reasons: list[str] = []
     if shared:
-        shown = sorted((_display(word, query, candidate, candidate_names) for word in shared), key=str.casefold)
+        # By the word as read, then as written: "The" and "the" in the same order in every process.
+        shown = sorted(
+            (_display(word, query, candidate, candidate_names) for word in shared),
+            key=lambda word: (word.casefold(), word),
+        )
         more = f" and {len(shown) - _SHOWN_WORDS} more" if len(shown) > _SHOWN_WORDS else ""
         reasons.append(
             f"shares {len(shared)} of {max(len(left), len(right))} content words: "
