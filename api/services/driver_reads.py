@@ -1,4 +1,5 @@
-"""Reading millions of rows through the database driver itself: the one fast path of a full verification.
+"""Reading rows through the database driver itself: a full verification's millions of rows, and (`prebuilt_rows`,
+below) the statements every claim read runs.
 
 A full verification reads every event and every row the API serves from (2.3 M events and about 5 M other rows
 at 1,000,000 claims). Through SQLAlchemy's results each row costs several microseconds (result rows, type

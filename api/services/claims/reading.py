@@ -1,8 +1,9 @@
 """Reading claims: one or many as they stand now (the hot read path of every page), or as of a past time, with
 their evidence, links and verdict.
 
-The current path reads plain Core rows in two prebuilt queries, ids bound and read in the driver's own form and
-converted once per distinct value (`IdReader`); `tests/test_claims.py` holds its answers to the ORM's.
+The current path runs three prebuilt statements on the driver's own cursor (`driver_reads.prebuilt_rows`), ids
+bound and read in the driver's own form and converted once per distinct value (`IdReader`);
+`tests/test_claim_reads.py` holds its answers to the ledger's rebuild of each claim (`as_of`).
 """
 
 from __future__ import annotations
