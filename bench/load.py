@@ -1,13 +1,13 @@
-"""Mixed load against a running claimdb server, with a no-database baseline measured in the same run.
+"""Mixed load against a running claimdb server: reads, posts and If-Match races, then the same mix paced.
 
     python bench/load.py --url http://127.0.0.1:8000 --key <admin or reviewer key> [--seconds 60] [--clients 32]
 
 The workload: 70% by-source list reads (pages of 50), 20% claim posts (each writes its ledger event), 10%
-status changes with If-Match (a 412 from a lost race is counted apart, never as an error). The baseline is
-`GET /health/live` of the same server under the same load. The key must be a reviewer's or an admin's.
+status changes with If-Match (a 412 from a lost race is counted apart, never as an error). The key must be a
+reviewer's or an admin's.
 
 Phases, in order, each as long as --seconds:
-- baseline, reads only, posts only, mixed: every client sends its next request as soon as the last one is
+- reads only, posts only, mixed: every client sends its next request as soon as the last one is
   answered (a closed loop). This measures capacity (requests/s); with 32 clients always waiting, the latency
   of each request is mostly its wait behind the other 31 (Little's law: 32 / throughput on average).
 - mixed, paced: the same mix and clients, but the requests arrive on a fixed schedule at --paced-share of the
@@ -15,13 +15,13 @@ Phases, in order, each as long as --seconds:
   the moment a request was due, not from when it was sent, so a server that falls behind cannot hide the
   delay (no coordinated omission). This is the latency the server gives 32 clients below saturation.
 
-It prints requests/s and p50/p99 per operation, the error count, the ratios to the baseline and the
-ledger verification after the run.
+It prints requests/s and p50/p99 per operation, the error count and the ledger verification after the run.
 
-Its baseline is capped by this one Python load generator (about 400 requests/s of `/health/live`, against
-about 4,000 under wrk), so its ratios to the baseline measure the generator as much as the server: capacity
-is compared with wrk in `bench/peers.py` (against Datasette and a plain ORM app) and `bench/post_throughput.py`.
-This script stays for what wrk does not do: the mixed workload with If-Match races and the paced phase.
+Capacity is measured with wrk, not here: this one Python load generator tops out at about 400 requests/s
+(`/health/live`, against about 4,000 under wrk), so it measured itself as much as the server, and the
+no-database baseline and the ratios to it this script used to print are retired. The capacity comparisons are
+`bench/peers.py` (against Datasette and a plain ORM app) and `bench/post_throughput.py`. This script stays for
+what wrk does not do: the mixed workload with If-Match races, and the paced phase's latency.
 """
 
 from __future__ import annotations
@@ -115,8 +115,6 @@ MIXES = {"reads only": (1.0, 0.0), "posts only": (0.0, 1.0), "mixed": (0.7, 0.2)
 
 def next_request(rng: random.Random, mode: str, sources: list[str]) -> tuple[str, str, str, dict[str, Any]]:
     """The operation to send next in this phase: its name, method, path and httpx arguments."""
-    if mode == "baseline":
-        return "baseline", "GET", "/health/live", {}
     read_share, post_share = MIXES[mode]
     roll = rng.random()
     if roll < read_share:
@@ -254,7 +252,6 @@ async def main() -> None:
     parser.add_argument("--url", default="http://127.0.0.1:8000")
     parser.add_argument("--key", required=True, help="a reviewer's or an admin's API key")
     parser.add_argument("--seconds", type=float, default=60)
-    parser.add_argument("--baseline-seconds", type=float, default=None, help="default: the same as --seconds")
     parser.add_argument("--clients", type=int, default=32)
     parser.add_argument(
         "--paced-share",
@@ -273,9 +270,8 @@ async def main() -> None:
     print(f"seeded {len(sources)} sources and {len(claims.ids)} claims; {args.clients} clients")
 
     results = {}
-    for mode in ("baseline", "reads only", "posts only", "mixed"):
-        seconds = (args.baseline_seconds or args.seconds) if mode == "baseline" else args.seconds
-        results[mode] = await phase(args.url, args.key, seconds, args.clients, mode, sources, claims)
+    for mode in ("reads only", "posts only", "mixed"):
+        results[mode] = await phase(args.url, args.key, args.seconds, args.clients, mode, sources, claims)
     mixed_tally, mixed_elapsed = results["mixed"]
     capacity = sum(len(values) for values in mixed_tally.latencies.values()) / mixed_elapsed
     paced_rate = args.paced_rate or capacity * args.paced_share
@@ -284,11 +280,8 @@ async def main() -> None:
     )
     print("results (rate, latency from sending a request to its full answer):")
     rates = {mode: report(mode, tally, elapsed) for mode, (tally, elapsed) in results.items()}
-    base = rates["baseline"].get("baseline", 0) or 1
-    print(f"  baseline: {base:.1f} req/s")
     for mode, operation in (("reads only", "read by source"), ("posts only", "post claim")):
-        rate = rates[mode].get(operation, 0)
-        print(f"  {operation} alone: {rate:.1f} req/s = {rate / base:.1%} of the baseline")
+        print(f"  {operation} alone: {rates[mode].get(operation, 0):.1f} req/s")
     print(f"  mixed: {capacity:.1f} operations/s in all")
     print(f"  mixed, paced: {paced_rate:.1f} operations/s due ({paced_rate / capacity:.0%} of the mixed phase)")
     paced_tally, _paced_elapsed = results["mixed, paced"]

@@ -2,6 +2,7 @@
 
     apt-get install wrk    # Debian's wrk; this script needs it on PATH
     .venv/bin/python bench/peers.py --claims 200000 --rounds 3 --seconds 10 [--workers 2]
+        [--postgres-url postgresql+psycopg://postgres@127.0.0.1:5432/claimdb_peers]
 
 - **The by-source page**: claimdb's `GET /v1/sources/{id}/claims?limit=50` against Datasette answering the
   same page (the same fields: source, speaker, document, via, places, tags, creator) by one SQL query on the
@@ -9,6 +10,10 @@
   into the project's.
 - **The post**: claimdb's `POST /v1/claims` (into the filled file: ledger, Merkle tree, full text) against
   `bench/orm_app.py`, a plain FastAPI + SQLAlchemy ORM + Pydantic insert endpoint, on a fresh file.
+
+`--postgres-url` serves claimdb on that PostgreSQL database instead, filled by `bench/fill.py` with the same
+claims and seed (so the same ids) as the SQLite file, which Datasette and the ORM app still use: PostgreSQL's
+figures beside SQLite's. The post writes into it: give a copy (`createdb -T`).
 
 The file is filled by `bench/fill.py` (unless it exists). All servers run at once, idle but for the one being
 measured; each round measures claimdb and its peer in alternating order, so drift in the shared machine's
@@ -132,6 +137,9 @@ def main() -> int:
     parser.add_argument("--workers", type=int, default=1, help="claimdb's (and the ORM app's) worker processes")
     parser.add_argument("--datasette-venv", type=Path, default=Path("/tmp/claimdb-bench-datasette"))
     parser.add_argument("--only", choices=["page", "post"], default=None)
+    parser.add_argument(
+        "--postgres-url", default=None, help="serve claimdb on this PostgreSQL copy of the same fill, not the file"
+    )
     args = parser.parse_args()
     if shutil.which("wrk") is None:
         sys.exit("bench/peers.py needs wrk: apt-get install wrk")
@@ -154,7 +162,8 @@ def main() -> int:
         ).fetchone()[0]
         page_claims = connection.execute("SELECT count(*) FROM claims WHERE source_id = ?", (source_hex,)).fetchone()[0]
     source_id = str(uuid.UUID(source_hex))
-    environment = {**os.environ, "DATABASE_URL": f"sqlite:///{database}", "CLAIMDB_LOG_LEVEL": "warning",
+    claimdb_url = args.postgres_url or f"sqlite:///{database}"
+    environment = {**os.environ, "DATABASE_URL": claimdb_url, "CLAIMDB_LOG_LEVEL": "warning",
                    "CLAIMDB_SECRET_KEY": "bench", "CLAIMDB_WORKERS": str(args.workers)}  # fmt: skip
     key = subprocess.run(
         [BIN / "claimdb", "key", "create", "--name", f"peers-{uuid.uuid4().hex[:8]}", "--role", "analyst"],
@@ -168,7 +177,7 @@ def main() -> int:
         "datasette": start(
             [str(datasette), "serve", str(database), "--port", str(ports["datasette"]),
              "--setting", "sql_time_limit_ms", "10000"],
-            environment, work / "datasette.log",
+            {**environment, "DATABASE_URL": f"sqlite:///{database}"}, work / "datasette.log",
         ),
         "orm": start(
             [str(BIN / "uvicorn"), "--app-dir", str(PROJECT_ROOT / "bench"), "orm_app:app", "--port", str(ports["orm"]),
@@ -225,7 +234,9 @@ def main() -> int:
                     measured = wrk(post[name], args.seconds, args.connections, [], LUA)
                     results[f"post:{name}"].append(measured)
                     show(round_number, "post", name, measured)
-        print(f"\n{args.claims:,} claims; the page's source holds {page_claims:,}; claimdb workers {args.workers}; "
+        engine = "PostgreSQL" if args.postgres_url else "SQLite"
+        print(f"\n{args.claims:,} claims; claimdb on {engine}; the page's source holds {page_claims:,}; "
+              f"claimdb workers {args.workers}; "
               f"wrk -t2 -c{args.connections} -d{args.seconds}s, {args.rounds} alternating rounds\n")  # fmt: skip
         print("| what | claimdb req/s | peer | peer req/s | ratio | claimdb p99 ms (worst run) | peer p99 ms |")
         print("|---|---|---|---|---|---|---|")

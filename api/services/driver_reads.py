@@ -1,4 +1,5 @@
-"""Reading millions of rows through the database driver itself: the one fast path of a full verification.
+"""Reading rows through the database driver itself: a full verification's millions of rows, and (`prebuilt_rows`,
+below) the statements every claim read runs.
 
 A full verification reads every event and every row the API serves from (2.3 M events and about 5 M other rows
 at 1,000,000 claims). Through SQLAlchemy's results each row costs several microseconds (result rows, type
@@ -12,11 +13,11 @@ which costs far less than the other way round. `tests/test_replay.py` proves the
 from __future__ import annotations
 
 import uuid
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from datetime import UTC, datetime
 from typing import Any
 
-from sqlalchemy import Select, String, cast, type_coerce
+from sqlalchemy import CompoundSelect, Connection, Dialect, Select, String, cast, type_coerce
 from sqlalchemy.orm import Session
 
 # The naive UTC text SQLite holds for a timestamp: "2024-05-01 12:00:00.123456" (models/base.py).
@@ -106,3 +107,96 @@ class DriverReader:
             return list(cursor.fetchall())
         finally:
             cursor.close()
+
+
+# ---- prebuilt statements on the request path ----------------------------------------------------------------
+
+Prebuilt = Select[Any] | CompoundSelect[Any]
+
+
+class _Prepared:
+    """A prebuilt statement compiled for one dialect and one length of each list it binds, and the result
+    processors of its columns (found on the first run, from the driver's own column types)."""
+
+    __slots__ = ("constants", "order", "processors", "sql", "statement")
+
+    def __init__(self, statement: Prebuilt, sql: str, order: tuple[str, ...] | None, constants: dict[str, Any]):
+        self.statement = statement  # kept, so that the id it is cached by is never reused
+        self.sql = sql
+        self.order = order
+        self.constants = constants
+        self.processors: tuple[tuple[int, Callable[[Any], Any]], ...] | None = None
+
+
+_PREPARED: dict[tuple[int, str, tuple[tuple[str, int], ...]], _Prepared] = {}
+# Lists of up to MAX_LIMIT + 1 ids for each of a few statements on two engines: far under this.
+_PREPARED_LIMIT = 8192
+
+
+def _prepare(statement: Prebuilt, dialect: Dialect, lists: tuple[tuple[str, int], ...]) -> _Prepared:
+    key = (id(statement), dialect.name, lists)
+    prepared = _PREPARED.get(key)
+    if prepared is not None and prepared.statement is statement:
+        return prepared
+    # Expanding IN lists rendered for this many values, named `<name>_1` … `<name>_<n>` (SQLAlchemy's own names).
+    sized = statement.params({name: [None] * length for name, length in lists}) if lists else statement
+    compiled = sized.compile(dialect=dialect, compile_kwargs={"render_postcompile": True})
+    expanded = {f"{name}_{index}" for name, length in lists for index in range(1, length + 1)}
+    constants = {name: value for name, value in compiled.params.items() if name not in expanded}
+    order = tuple(compiled.positiontup or ()) if compiled.positional else None
+    prepared = _Prepared(statement, str(compiled), order, constants)
+    if len(_PREPARED) >= _PREPARED_LIMIT:
+        _PREPARED.clear()
+    _PREPARED[key] = prepared
+    return prepared
+
+
+def prebuilt_rows(connection: Connection, statement: Prebuilt, params: Mapping[str, Any]) -> list[Any]:
+    """The rows of a statement built once (a module's constant), run on the connection's own driver cursor, in
+    its transaction: compiled once per dialect and per length of each list it binds, its columns converted by
+    their types' own result processors, as SQLAlchemy's results would convert them, without the rest of its
+    execution pipeline (cache keys, parameter processing, result rows), which cost more than the queries of a
+    page. A list value binds an expanding parameter (`bindparam(..., expanding=True)`); values are bound as
+    given, so they must already be in the driver's form (ids as `RAW_ID` binds them)."""
+    lists = tuple(sorted((name, len(value)) for name, value in params.items() if isinstance(value, list)))
+    prepared = _prepare(statement, connection.dialect, lists)
+    values = dict(prepared.constants)
+    for name, value in params.items():
+        if isinstance(value, list):
+            for index, item in enumerate(value, start=1):
+                values[f"{name}_{index}"] = item
+        else:
+            values[name] = value
+    arguments: Any = [values[name] for name in prepared.order] if prepared.order is not None else values
+    driver: Any = connection.connection.driver_connection
+    cursor = driver.cursor()
+    try:
+        cursor.execute(prepared.sql, arguments)
+        rows = cursor.fetchall()
+        processors = prepared.processors
+        if processors is None:
+            processors = prepared.processors = _processors(statement, connection.dialect, cursor.description)
+    finally:
+        cursor.close()
+    if not processors:
+        return list(rows)
+    converted = []
+    for row in rows:
+        items = list(row)
+        for index, process in processors:
+            items[index] = process(items[index])
+        converted.append(items)
+    return converted
+
+
+def _processors(
+    statement: Prebuilt, dialect: Dialect, description: Any
+) -> tuple[tuple[int, Callable[[Any], Any]], ...]:
+    columns = list(statement.selected_columns)
+    found = []
+    for index, column in enumerate(columns):
+        type_code = description[index][1] if description else None
+        process = column.type.dialect_impl(dialect).result_processor(dialect, type_code)
+        if process is not None:
+            found.append((index, process))
+    return tuple(found)

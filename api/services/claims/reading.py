@@ -1,8 +1,9 @@
 """Reading claims: one or many as they stand now (the hot read path of every page), or as of a past time, with
 their evidence, links and verdict.
 
-The current path reads plain Core rows in two prebuilt queries, ids bound and read in the driver's own form and
-converted once per distinct value (`IdReader`); `tests/test_claims.py` holds its answers to the ORM's.
+The current path runs three prebuilt statements on the driver's own cursor (`driver_reads.prebuilt_rows`), ids
+bound and read in the driver's own form and converted once per distinct value (`IdReader`);
+`tests/test_claim_reads.py` holds its answers to the ledger's rebuild of each claim (`as_of`).
 """
 
 from __future__ import annotations
@@ -31,6 +32,7 @@ from api.services import parties, sources, verdicts
 from api.services.claims.history import historic_states
 from api.services.claims.records import COLUMN_FIELDS
 from api.services.claims.shape import ClaimDetailDict, ClaimDict, Refs, load_refs, shape
+from api.services.driver_reads import prebuilt_rows
 from models import Actor, Claim, ClaimLink, ClaimPlace, ClaimTag, ClaimVia, Document, Evidence, Source
 
 _STATE_COLUMNS = ("id", *COLUMN_FIELDS, "status", "status_changed_at", "version", "created_by_id", "created_at")
@@ -115,18 +117,37 @@ def _state_statements() -> tuple[Select[Any], Any, Select[Any]]:
 _STATES_QUERY, _LISTS_QUERY, _PLACES_QUERY = _state_statements()
 
 
+_SQLITE_ID_LENGTH = 32
+# The `Uuid` type's result processor, by dialect: looking it up costs more than a page's conversions.
+_ID_PROCESSORS: dict[str, Any] = {}
+
+
+def _id_processor(dialect: Dialect) -> Any:
+    if dialect.name not in _ID_PROCESSORS:
+        _ID_PROCESSORS[dialect.name] = Uuid().dialect_impl(dialect).result_processor(dialect, None)
+    return _ID_PROCESSORS[dialect.name]
+
+
 class IdReader(dict[Any, uuid.UUID | None]):
     """Raw id → UUID with the `Uuid` type's own conversion for this dialect, once per distinct value."""
 
     def __init__(self, dialect: Dialect) -> None:
         super().__init__({None: None})
-        self.processor = Uuid().dialect_impl(dialect).result_processor(dialect, None)
+        self.processor = _id_processor(dialect)
 
     def __missing__(self, raw: Any) -> uuid.UUID:
         value = self.processor(raw) if self.processor is not None else raw
         assert isinstance(value, uuid.UUID)
         self[raw] = value
         return value
+
+    def text(self, raw: Any) -> str | None:
+        """The id as hyphenated text, without making a UUID of SQLite's 32 hex digits (its `Uuid` form)."""
+        if raw is None:
+            return None
+        if type(raw) is str and len(raw) == _SQLITE_ID_LENGTH:
+            return f"{raw[:8]}-{raw[8:12]}-{raw[12:16]}-{raw[16:20]}-{raw[20:]}"
+        return str(self[raw])
 
     def required(self, raw: Any) -> uuid.UUID:
         """The id of a column that is never NULL."""
@@ -136,11 +157,12 @@ class IdReader(dict[Any, uuid.UUID | None]):
 
 
 def current_states_and_refs(session: Session, raw_ids: list[Any]) -> tuple[dict[Any, dict[str, Any]], Refs]:
-    """Claims as they stand, keyed by raw id (`_raw_ids`), and the names they refer to, in two queries.
+    """Claims as they stand, keyed by raw id (`_raw_ids`), and the names they refer to, in three queries.
 
-    This is the hot read path of every list: plain Core rows (no ORM loading), ids bound and read in the
-    driver's own form, the referenced names joined in rather than fetched by three more queries, and
-    places, tags and intermediaries in one.
+    This is the hot read path of every list and of every claim's answer: the three statements are built once
+    and run on the driver's own cursor (`driver_reads.prebuilt_rows`: compiled once, each column converted by
+    its type's own result processor), ids bound and read in the driver's own form, the referenced names joined
+    in rather than fetched by more queries, and tags and intermediaries in one.
     """
     session.flush()  # Core statements do not autoflush; what this transaction wrote must be seen
     connection = session.connection()
@@ -149,7 +171,7 @@ def current_states_and_refs(session: Session, raw_ids: list[Any]) -> tuple[dict[
     width = len(_STATE_COLUMNS)
     states: dict[Any, dict[str, Any]] = {}
     refs = Refs()
-    for row in connection.execute(_STATES_QUERY, parameters).all():
+    for row in prebuilt_rows(connection, _STATES_QUERY, parameters):
         state = dict(zip(_STATE_COLUMNS, row, strict=False))
         states[row[0]] = state
         for index, name in _ID_POSITIONS:
@@ -163,29 +185,29 @@ def current_states_and_refs(session: Session, raw_ids: list[Any]) -> tuple[dict[
             refs.documents[state["document_id"]] = (title, url)
         if state["created_by_id"]:
             refs.actors[state["created_by_id"]] = creator_name
-    for raw_claim_id, kind, _position, value, raw_source_id in connection.execute(_LISTS_QUERY, parameters).all():
+    if not states:
+        return states, refs
+    for raw_claim_id, kind, _position, value, raw_source_id in prebuilt_rows(connection, _LISTS_QUERY, parameters):
         if kind == "via":
             source_id = ids.required(raw_source_id)
             states[raw_claim_id]["via"].append(source_id)
             refs.sources[source_id] = value
         else:
             states[raw_claim_id][kind].append(value)
-    if states:
-        for raw_claim_id, name, raw_place_id, precision, candidates, lat, lon, admin1_code in connection.execute(
-            _PLACES_QUERY, parameters
-        ).all():
-            place_id = ids[raw_place_id]
-            states[raw_claim_id]["places"].append(
-                {
-                    "name": name,
-                    "place_id": str(place_id) if place_id is not None else None,
-                    "precision": precision,
-                    "candidates": candidates or [],
-                    "lat": lat,
-                    "lon": lon,
-                    "admin1_code": admin1_code,
-                }
-            )
+    for raw_claim_id, name, raw_place_id, precision, candidates, lat, lon, admin1_code in prebuilt_rows(
+        connection, _PLACES_QUERY, parameters
+    ):
+        states[raw_claim_id]["places"].append(
+            {
+                "name": name,
+                "place_id": ids.text(raw_place_id),
+                "precision": precision,
+                "candidates": candidates or [],
+                "lat": lat,
+                "lon": lon,
+                "admin1_code": admin1_code,
+            }
+        )
     return states, refs
 
 
