@@ -283,7 +283,7 @@ def test_post_a_claim_through_the_form(open_desk: Callable[..., Desk]) -> None:
     desk.page.get_by_label("Source: the party that made the claim").fill("Azov")
     desk.page.get_by_label("Channel", exact=True).select_option("telegram")
     desk.page.get_by_label("Stated at (UTC)").fill("2022-05-15T08:30")
-    desk.page.get_by_label("Known to the").select_option("hour")
+    desk.page.get_by_label("Known to the", exact=True).select_option("hour")
     desk.page.get_by_label("Places").fill("Azovstal, Mariupol")
     desk.page.get_by_label("Tags").fill("siege")
     desk.page.get_by_role("button", name="Record the claim").click()
