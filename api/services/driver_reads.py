@@ -151,18 +151,34 @@ def _prepare(statement: Prebuilt, dialect: Dialect, lists: tuple[tuple[str, int]
     return prepared
 
 
+_EXPANDING: dict[int, tuple[Prebuilt, frozenset[str]]] = {}
+
+
+def _expanding_names(statement: Prebuilt) -> frozenset[str]:
+    """The names of the statement's expanding parameters (an `IN` list each); any other parameter, a list
+    included (an array on PostgreSQL), is bound as one value."""
+    cached = _EXPANDING.get(id(statement))
+    if cached is not None and cached[0] is statement:
+        return cached[1]
+    names = frozenset(name for name, bind in statement.compile().binds.items() if bind.expanding)
+    _EXPANDING[id(statement)] = (statement, names)
+    return names
+
+
 def prebuilt_rows(connection: Connection, statement: Prebuilt, params: Mapping[str, Any]) -> list[Any]:
     """The rows of a statement built once (a module's constant), run on the connection's own driver cursor, in
     its transaction: compiled once per dialect and per length of each list it binds, its columns converted by
     their types' own result processors, as SQLAlchemy's results would convert them, without the rest of its
     execution pipeline (cache keys, parameter processing, result rows), which cost more than the queries of a
-    page. A list value binds an expanding parameter (`bindparam(..., expanding=True)`); values are bound as
+    page. A list bound to an expanding parameter (`bindparam(..., expanding=True)`) is rendered as that many
+    parameters, any other value (an array parameter's list included) as one; values are bound as
     given, so they must already be in the driver's form (ids as `RAW_ID` binds them)."""
-    lists = tuple(sorted((name, len(value)) for name, value in params.items() if isinstance(value, list)))
+    expanding = _expanding_names(statement)
+    lists = tuple(sorted((name, len(value)) for name, value in params.items() if name in expanding))
     prepared = _prepare(statement, connection.dialect, lists)
     values = dict(prepared.constants)
     for name, value in params.items():
-        if isinstance(value, list):
+        if name in expanding:
             for index, item in enumerate(value, start=1):
                 values[f"{name}_{index}"] = item
         else:

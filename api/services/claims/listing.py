@@ -19,7 +19,16 @@ from sqlalchemy.orm import Session
 from api.errors import InvalidInput, NotFound
 from api.schemas.claims import ClaimFilters
 from api.services import parties, search, sources, verdicts
-from api.services.claims.reading import RAW_ID, IdReader, describe, describe_current, raw_column, to_raw_ids
+from api.services.claims.reading import (
+    RAW_ID,
+    IdReader,
+    binds_id_array,
+    describe,
+    describe_current,
+    ids_in,
+    raw_column,
+    to_raw_ids,
+)
 from api.services.claims.shape import ClaimDict
 from api.services.names import name_key
 from api.services.pagination import decode_cursor, encode_cursor
@@ -297,7 +306,7 @@ def _walk_areas(connection: Any, page: Callable[[Any], Select[Any]], area: Selec
     is why `_area_to_walk` walks only areas holding many claims.
     """
     member = area.with_only_columns(raw_column(ClaimPlace.claim_id)).where(
-        ClaimPlace.claim_id.in_(bindparam("claim_ids", expanding=True, type_=RAW_ID))
+        ids_in(ClaimPlace.claim_id, binds_id_array(connection.dialect))
     )
     kept: list[Any] = []
     after = None
