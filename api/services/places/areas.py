@@ -15,6 +15,7 @@ from datetime import datetime, timedelta
 from typing import Any
 
 from sqlalchemy import ColumnElement, Select, and_, case, func, or_, select, text
+from sqlalchemy import event as orm_event
 from sqlalchemy.orm import Session
 
 from api.errors import InvalidInput
@@ -119,9 +120,27 @@ def claims_near(lat: float, lon: float, radius_km: float | None, *, unindexed: b
     )
 
 
+_REGION_CODES_KEY = "claimdb.region_codes"
+
+
+@orm_event.listens_for(Session, "after_commit")
+@orm_event.listens_for(Session, "after_soft_rollback")
+def _forget_region_codes(session: Session, *_args: Any) -> None:
+    """Region codes looked up once per transaction: a list asks for them up to three times (its statement, the
+    walk's count and its membership check), and each lookup is two queries."""
+    session.info.pop(_REGION_CODES_KEY, None)
+
+
 def region_codes(session: Session, region: str) -> set[str]:
     """The ISO 3166-2 codes a region filter names: by code ("UA-63"), name or alias ("Kharkiv Oblast",
     "Харківська область", "Kharkiv region"). 422 naming `region` when none does."""
+    known: dict[str, set[str]] = session.info.setdefault(_REGION_CODES_KEY, {})
+    if region not in known:
+        known[region] = _looked_up_region_codes(session, region)
+    return set(known[region])
+
+
+def _looked_up_region_codes(session: Session, region: str) -> set[str]:
     key = name_key(region)
     codes = set(
         session.scalars(
