@@ -14,6 +14,7 @@
 
 Services raise these; `install_error_handlers` maps them, request validation errors and stray HTTP
 exceptions to `application/problem+json`. Anything unexpected becomes a bare 500 problem, logged.
+`NotModified` is no error: a conditional GET whose `If-None-Match` names the current answer, answered 304.
 """
 
 from __future__ import annotations
@@ -22,7 +23,7 @@ import logging
 from collections.abc import Sequence
 from typing import Any
 
-from fastapi import FastAPI, Request
+from fastapi import FastAPI, Request, Response
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse
 from starlette.exceptions import HTTPException as StarletteHTTPException
@@ -125,7 +126,19 @@ def _unreadable_body(cause: BaseException) -> JSONResponse:
     )
 
 
+class NotModified(Exception):
+    """What the client holds is current: 304 with the answer's `ETag` and no body (RFC 9110, 15.4.5)."""
+
+    def __init__(self, tag: str) -> None:
+        super().__init__(tag)
+        self.tag = tag
+
+
 def install_error_handlers(app: FastAPI) -> None:
+    @app.exception_handler(NotModified)
+    async def on_not_modified(_request: Request, unchanged: NotModified) -> Response:
+        return Response(status_code=304, headers={"ETag": unchanged.tag})
+
     @app.exception_handler(DomainError)
     async def on_domain_error(_request: Request, error: DomainError) -> JSONResponse:
         headers = {"WWW-Authenticate": "Bearer", **error.headers} if error.status == 401 else error.headers

@@ -10,7 +10,7 @@ from fastapi.responses import PlainTextResponse
 
 from api.deps import PrincipalDep, SessionDep, SettingsDep
 from api.routes.claims import TimeParam
-from api.routes.common import NOT_MODIFIED, IfNoneMatch, list_not_modified, problems
+from api.routes.common import NOT_MODIFIED, IfNoneMatch, list_etag, problems
 from api.schemas.audit import ConsistencyProofOut, InclusionProofOut, LogEventOut
 from api.schemas.claims import EventOut, VerifyOut
 from api.schemas.common import DEFAULT_LIMIT, MAX_LIMIT, Page
@@ -36,13 +36,10 @@ def list_events(
     limit: Annotated[int, Query(ge=1, le=MAX_LIMIT)] = DEFAULT_LIMIT,
     cursor: Annotated[str | None, Query(max_length=1000)] = None,
     if_none_match: IfNoneMatch = None,
-) -> dict[str, Any] | Response:
+) -> dict[str, Any]:
     """The ledger, oldest first. Follow changes by asking again with `since_seq` = the last seq seen (or with
     `If-None-Match`: 304 while the ledger's head is the same)."""
-    tag, unchanged = list_not_modified(request, session, settings.secret_key, if_none_match)
-    if unchanged is not None:
-        return unchanged
-    response.headers["ETag"] = tag
+    list_etag(request, response, session, settings.secret_key, if_none_match)
     query = audit.AuditQuery(
         actor=actor,
         type=type,

@@ -9,12 +9,12 @@ from typing import Annotated, Any
 from fastapi import APIRouter, Depends, Header, Query, Request, Response
 
 from api.deps import AnalystDep, IfMatchDep, PrincipalDep, SessionDep, SettingsDep, etag
+from api.errors import NotModified
 from api.routes.common import (
     NOT_MODIFIED,
     IfNoneMatch,
     fast_json_tagged,
-    list_not_modified,
-    not_modified,
+    list_etag,
     problems,
     versions_named,
 )
@@ -74,6 +74,7 @@ async def claim_filters(filters: Annotated[ClaimFilters, Query()]) -> claims.Cla
 @router.get("", response_model=Page[ClaimOut], responses={**NOT_MODIFIED, **problems()})
 def list_claims(
     request: Request,
+    response: Response,
     session: SessionDep,
     settings: SettingsDep,
     _actor: PrincipalDep,
@@ -85,9 +86,7 @@ def list_claims(
     """Claims matching every filter given (AND), newest statement first by default, keyset-paged.
 
     Its weak `ETag` names the ledger's head and the query: 304 to `If-None-Match` while nothing changed."""
-    tag, unchanged = list_not_modified(request, session, settings.secret_key, if_none_match)
-    if unchanged is not None:
-        return unchanged
+    tag = list_etag(request, response, session, settings.secret_key, if_none_match)
     query = dataclasses.replace(filters, limit=limit, cursor=cursor)
     items, next_cursor = claims.list_claims(session, query, settings.secret_key)
     return fast_json_tagged({"items": items, "next_cursor": next_cursor}, tag)
@@ -101,7 +100,7 @@ def get_claim(
     _actor: PrincipalDep,
     as_of: TimeParam = None,
     if_none_match: IfNoneMatch = None,
-) -> claims.ClaimDetailDict | Response:
+) -> claims.ClaimDetailDict:
     """One claim with its evidence and links; `ETag` carries its version. `as_of` shows it as it stood then.
 
     304 to an `If-None-Match` naming its version, while nothing its answer shows has changed."""
@@ -109,7 +108,7 @@ def get_claim(
     if moment is None:
         for version in versions_named(if_none_match):
             if caching.claim_unchanged_since(session, claim_id, version):
-                return not_modified(etag(version))
+                raise NotModified(etag(version))
     claim = claims.get_claim(session, claim_id, moment)
     response.headers["ETag"] = etag(claim["version"])
     return claim
@@ -162,12 +161,9 @@ def list_evidence(
     settings: SettingsDep,
     _actor: PrincipalDep,
     if_none_match: IfNoneMatch = None,
-) -> list[dict[str, Any]] | Response:
+) -> list[dict[str, Any]]:
     """The claim's evidence, oldest first, each marked independent or not of the claim's party; a list's `ETag`."""
-    tag, unchanged = list_not_modified(request, session, settings.secret_key, if_none_match)
-    if unchanged is not None:
-        return unchanged
-    response.headers["ETag"] = tag
+    list_etag(request, response, session, settings.secret_key, if_none_match)
     evidence: list[dict[str, Any]] = claims.get_claim(session, claim_id)["evidence"]
     return evidence
 
@@ -192,12 +188,9 @@ def claim_history(
     limit: Annotated[int, Query(ge=1, le=MAX_LIMIT)] = DEFAULT_LIMIT,
     cursor: Annotated[str | None, Query(max_length=1000)] = None,
     if_none_match: IfNoneMatch = None,
-) -> dict[str, Any] | Response:
+) -> dict[str, Any]:
     """Every ledger event about the claim, oldest first, a page at a time: who changed what, when and why; a
     list's `ETag`."""
-    tag, unchanged = list_not_modified(request, session, settings.secret_key, if_none_match)
-    if unchanged is not None:
-        return unchanged
-    response.headers["ETag"] = tag
+    list_etag(request, response, session, settings.secret_key, if_none_match)
     items, next_cursor = claims.history(session, claim_id, limit=limit, cursor=cursor, secret=settings.secret_key)
     return {"items": items, "next_cursor": next_cursor}

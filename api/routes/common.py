@@ -8,7 +8,7 @@ import orjson
 from fastapi import Header, Request, Response
 from sqlalchemy.orm import Session
 
-from api.errors import PROBLEM_MEDIA_TYPE
+from api.errors import PROBLEM_MEDIA_TYPE, NotModified
 from api.schemas.common import Problem, ascii_integer
 from api.services import caching
 
@@ -74,20 +74,26 @@ def versions_named(if_none_match: str | None) -> list[int]:
     return [version for version in found if version is not None]
 
 
-def not_modified(tag: str) -> Response:
-    return Response(status_code=304, headers={"ETag": tag})
-
-
-def list_not_modified(
-    request: Request, session: Session, secret: str, if_none_match: str | None, *, gazetteer: bool = False
-) -> tuple[str, Response | None]:
-    """A list's `ETag` (the ledger head and the query), and the 304 to answer instead when it matches.
+def list_etag(
+    request: Request,
+    response: Response,
+    session: Session,
+    secret: str,
+    if_none_match: str | None,
+    *,
+    gazetteer: bool = False,
+) -> str:
+    """A list's `ETag` (the ledger head and the query), set on the route's `response`; raises `NotModified`
+    (answered 304) when `If-None-Match` names it, so the route reads nothing more.
 
     Read on the session that answers (a replica that has replayed the client's `X-Claimdb-Read-After`, else the
     primary), so a client presenting a newer commit than its tag never gets a 304 for it."""
     query = request.query_params.multi_items()
     tag = caching.list_validator(session, secret, request.url.path, query, gazetteer=gazetteer)
-    return tag, not_modified(tag) if etag_matches(if_none_match, tag) else None
+    if etag_matches(if_none_match, tag):
+        raise NotModified(tag)
+    response.headers["ETag"] = tag
+    return tag
 
 
 def fast_json_tagged(body: Any, tag: str) -> Response:

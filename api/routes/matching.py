@@ -8,7 +8,7 @@ from typing import Annotated, Any
 from fastapi import APIRouter, Query, Request, Response
 
 from api.deps import PrincipalDep, ReadSessionDep, SettingsDep
-from api.routes.common import NOT_MODIFIED, IfNoneMatch, list_not_modified, problems
+from api.routes.common import NOT_MODIFIED, IfNoneMatch, list_etag, problems
 from api.schemas.matching import CompareOut, MatchIn, MatchOut, RelatedOut
 from api.services import times
 from api.services.matching import related as related_service
@@ -41,13 +41,10 @@ def related_claims(
     settings: SettingsDep,
     _actor: PrincipalDep,
     if_none_match: IfNoneMatch = None,
-) -> dict[str, Any] | Response:
+) -> dict[str, Any]:
     """The claims asserting the same thing, grouped by party, those contradicting it, and who and how many;
     a list's `ETag`."""
-    tag, unchanged = list_not_modified(request, session, settings.secret_key, if_none_match)
-    if unchanged is not None:
-        return unchanged
-    response.headers["ETag"] = tag
+    list_etag(request, response, session, settings.secret_key, if_none_match)
     return dict(related_service.related(session, claim_id))
 
 
@@ -63,13 +60,10 @@ def compare(
     stated_to: Annotated[str | None, Query(max_length=40, description="A date or an ISO 8601 time.")] = None,
     source: Annotated[list[str], Query(description="Only these sources (id, name or alias); repeatable.")] = [],  # noqa: B006
     if_none_match: IfNoneMatch = None,
-) -> dict[str, Any] | Response:
+) -> dict[str, Any]:
     """What each side says about a place in a window: claims by affiliation and party, assertions clustered;
     a list's `ETag`."""
-    tag, unchanged = list_not_modified(request, session, settings.secret_key, if_none_match)
-    if unchanged is not None:
-        return unchanged
-    response.headers["ETag"] = tag
+    list_etag(request, response, session, settings.secret_key, if_none_match)
     low = times.parse_time_bound(stated_from, "stated_from")
     high = times.parse_time_bound(stated_to, "stated_to", end_of_day=True)
     return dict(related_service.compare(session, place, low, high, source, stated_from, stated_to))

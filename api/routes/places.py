@@ -8,7 +8,7 @@ from typing import Annotated
 from fastapi import APIRouter, Query, Request, Response
 
 from api.deps import AnalystDep, PrincipalDep, SessionDep, SettingsDep
-from api.routes.common import NOT_MODIFIED, IfNoneMatch, list_not_modified, problems
+from api.routes.common import NOT_MODIFIED, IfNoneMatch, list_etag, problems
 from api.schemas.common import Page
 from api.schemas.places import PlaceIn, PlaceOut
 from api.services import places
@@ -44,13 +44,10 @@ def search_places(
     kind: PlaceKind | None = None,
     limit: Annotated[int, Query(ge=1, le=50)] = 20,
     if_none_match: IfNoneMatch = None,
-) -> dict[str, object] | Response:
+) -> dict[str, object]:
     """Type-ahead over places' names and aliases: exact names first, then the most populous. Its weak `ETag`
     names the ledger's head, the number of places (the gazetteer load appends no event) and the query."""
-    tag, unchanged = list_not_modified(request, session, settings.secret_key, if_none_match, gazetteer=True)
-    if unchanged is not None:
-        return unchanged
-    response.headers["ETag"] = tag
+    list_etag(request, response, session, settings.secret_key, if_none_match, gazetteer=True)
     return {"items": places.search_places(session, q, kind, limit), "next_cursor": None}
 
 

@@ -8,7 +8,7 @@ from typing import Annotated, Literal
 from fastapi import APIRouter, Query, Request, Response
 
 from api.deps import AnalystDep, PrincipalDep, SessionDep, SettingsDep
-from api.routes.common import NOT_MODIFIED, IfNoneMatch, fast_json_tagged, list_not_modified, problems
+from api.routes.common import NOT_MODIFIED, IfNoneMatch, fast_json_tagged, list_etag, problems
 from api.schemas.claims import ClaimOut
 from api.schemas.common import DEFAULT_LIMIT, MAX_LIMIT, Page
 from api.schemas.sources import ScorecardOut, SourceIn, SourceOut, SourcePatch, SourceUpdateOut
@@ -38,12 +38,9 @@ def list_sources(
     limit: Annotated[int, Query(ge=1, le=MAX_LIMIT)] = DEFAULT_LIMIT,
     cursor: Annotated[str | None, Query(max_length=1000)] = None,
     if_none_match: IfNoneMatch = None,
-) -> dict[str, object] | Response:
+) -> dict[str, object]:
     """List sources by name, or by how many claims they made (`sort=-claims`); `ETag` as `GET /v1/claims`'s."""
-    tag, unchanged = list_not_modified(request, session, settings.secret_key, if_none_match)
-    if unchanged is not None:
-        return unchanged
-    response.headers["ETag"] = tag
+    list_etag(request, response, session, settings.secret_key, if_none_match)
     items, next_cursor = sources.list_sources(
         session, secret=settings.secret_key, kind=kind, q=q, sort=sort, limit=limit, cursor=cursor
     )
@@ -74,20 +71,18 @@ def scorecard(
     _actor: PrincipalDep,
     include_children: Annotated[bool, Query(description="Count every descendant's claims too.")] = False,
     if_none_match: IfNoneMatch = None,
-) -> dict[str, object] | Response:
+) -> dict[str, object]:
     """The source's record: claims by status, share confirmed and refuted, median time to first review.
 
     Computed from its claims, so tagged as the lists are: a weak `ETag` of the ledger's head and the query."""
-    tag, unchanged = list_not_modified(request, session, settings.secret_key, if_none_match)
-    if unchanged is not None:
-        return unchanged
-    response.headers["ETag"] = tag
+    list_etag(request, response, session, settings.secret_key, if_none_match)
     return sources.scorecard(session, source_id, include_children)
 
 
 @router.get("/{source_id}/claims", response_model=Page[ClaimOut], responses={**NOT_MODIFIED, **problems(404)})
 def source_claims(
     request: Request,
+    response: Response,
     source_id: uuid.UUID,
     session: SessionDep,
     settings: SettingsDep,
@@ -98,9 +93,7 @@ def source_claims(
     if_none_match: IfNoneMatch = None,
 ) -> Response:
     """The source's claims, newest statement first (the same as `GET /v1/claims?source=<id>`); `ETag` as there."""
-    tag, unchanged = list_not_modified(request, session, settings.secret_key, if_none_match)
-    if unchanged is not None:
-        return unchanged
+    tag = list_etag(request, response, session, settings.secret_key, if_none_match)
     items, next_cursor = claims.list_source_claims(
         session, source_id, include_children=include_children, limit=limit, cursor=cursor, secret=settings.secret_key
     )
