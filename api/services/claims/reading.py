@@ -336,7 +336,12 @@ def get_claim(session: Session, claim_id: uuid.UUID, as_of: datetime | None = No
     if not found:
         when = f" at {as_of.isoformat()}" if as_of else ""
         raise NotFound(f"No claim has the id {claim_id}{when}.")
-    claim = found[0]
+    return with_detail(session, found[0], as_of)
+
+
+def with_detail(session: Session, claim: ClaimDict, as_of: datetime | None = None) -> ClaimDetailDict:
+    """A claim as `describe` read it, with its evidence, links and verdict (as they stood at `as_of`)."""
+    claim_id = claim["id"]
     evidence = _evidence_items(session, claim_id, claim["source"]["id"])
     links = _links(session, claim_id)
     if as_of is not None:
