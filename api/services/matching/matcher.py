@@ -19,8 +19,9 @@ from api.errors import NotFound
 from api.schemas.claims import ClaimIn
 from api.services import claims, parties
 from api.services.claims import records
-from api.services.claims.reading import describe_current, to_raw_ids
+from api.services.claims.reading import describe_current
 from api.services.claims.shape import ClaimDetailDict, ClaimDict
+from api.services.driver_reads import to_raw_ids
 from api.services.matching import index, projection
 from api.services.matching.projection import Recorded
 from api.services.matching.scoring import (
