@@ -17,7 +17,12 @@ from sqlalchemy import create_engine, text
 
 from api.database import normalise_url
 from api.migrate import downgrade, upgrade
+from api.services.claims.reading import describe_current
+from api.services.driver_reads import to_raw_ids
 from api.services.matching import index as match_index
+from api.services.matching import projection
+from api.services.matching.matcher import side_of
+from api.services.matching.scoring import score_pair
 from api.services.matching.text import index_terms
 from tests.factories import amend, make_claim, make_document, make_source, ndjson, post_import
 
@@ -101,6 +106,80 @@ def test_post_answers_similar_and_is_never_refused_for_it(api: Any) -> None:
     assert all(item["score"] >= 0.75 for item in again["similar"])
     unrelated = make_claim(analyst, staff["id"], statement="A humanitarian convoy reached Kherson.")
     assert unrelated["similar"] == []
+
+
+def _as_read(client: httpx.Client, claim_id: str) -> dict[str, Any]:
+    """The claim as its own read answers it, without what only that read carries (evidence, links, verdict)."""
+    response = client.get(f"/v1/claims/{claim_id}")
+    assert response.status_code == 200, response.text
+    return {key: value for key, value in response.json().items() if key not in ("evidence", "links", "verdict")}
+
+
+def test_similar_and_match_answer_each_claim_in_the_shape_of_its_own_read(api: Any) -> None:
+    # Candidates are scored on a projection and only those answered are read in the claim shape, a post's claim
+    # in the same read as its suggestions: each must still be the claim exactly as its own read gives it.
+    analyst = api.as_("analyst")
+    staff = make_source(analyst, name="General Staff", affiliation="UA")
+    spokesman = make_source(analyst, name="Oleksandr Shtupun", kind="individual", parent_id=staff["id"])
+    upi = make_source(analyst, name="UPI", kind="media")
+    report = make_document(analyst, outlet_id=upi["id"])
+    statement = "Russian forces withdrew from Izium and Balakliia."
+    recorded = [
+        make_claim(
+            analyst,
+            source["id"],
+            statement=statement if number % 2 else f"{statement[:-1]} overnight.",
+            places=["Izium", "Balakliia"] if number % 2 else ["Balakliia"],
+            tags=[f"tag-{number}", "front"],
+            via=[upi["id"]] if number % 3 == 0 else [],
+            document_id=report["id"] if number % 2 else None,
+            speaker_id=spokesman["id"] if number % 2 else None,
+            language="en" if number % 4 else None,
+            stated_at=f"2022-05-{10 + number:02d}T09:00:00+00:00",
+        )
+        for number, source in enumerate([staff, upi, staff, spokesman, upi])
+    ]
+    assert recorded[0]["similar"] == []
+    later = recorded[1:]
+    assert all(post["similar"] for post in later)
+    for post in recorded:
+        own = {key: value for key, value in post.items() if key != "similar"}
+        assert own == analyst.get(f"/v1/claims/{post['id']}").json()
+        for item in post["similar"]:
+            assert item["claim"] == _as_read(analyst, item["claim"]["id"])
+    candidates = _match(analyst, statement=statement, places=["Izium"], source_id=upi["id"], limit=3)
+    assert len(candidates) == 3
+    request = side_of(statement, None, ["Izium"], None)
+    for item in candidates:
+        claim = item["claim"]
+        assert claim == _as_read(analyst, claim["id"])
+        # Each score is its own claim's, not a neighbour's: the claims are read after they are scored.
+        stated_at = datetime.fromisoformat(claim["stated_at"])
+        places = [place["name"] for place in claim["places"]]
+        assert (
+            item["score"]
+            == score_pair(request, side_of(claim["statement"], claim["language"], places, stated_at)).score
+        )
+        assert any(reason.startswith(("the same party", "an independent party")) for reason in item["reasons"])
+
+
+def test_the_scorers_projection_equals_the_claims_own_fields(api: Any) -> None:
+    analyst = api.as_("analyst")
+    staff = make_source(analyst, name="General Staff")
+    made = [
+        make_claim(analyst, staff["id"], statement="Shelling hit a school.", places=places, language=language)
+        for places, language in ((["Izium", "Ізюм", "Balakliia"], "en"), ([], None), (["Kharkiv"], "uk"))
+    ]
+    database = api.client.app.state.database
+    with database.transaction(write=False) as session:
+        raw_ids = to_raw_ids(session.get_bind().dialect, [uuid.UUID(claim["id"]) for claim in reversed(made)])
+        found = projection.recorded(session, [*raw_ids, *to_raw_ids(session.get_bind().dialect, [uuid.uuid4()])])
+        described = describe_current(session, raw_ids)
+    assert [item.id_text for item in found] == [str(claim["id"]) for claim in described]
+    for item, claim in zip(found, described, strict=True):
+        assert item.statement == claim["statement"] and item.language == claim["language"]
+        assert list(item.places) == [place["name"] for place in claim["places"]]
+        assert item.stated_at == claim["stated_at"] and item.source_id == claim["source"]["id"]
 
 
 def test_candidates_weigh_rare_terms_first_break_ties_by_id_and_leave_out_the_excluded(api: Any) -> None:

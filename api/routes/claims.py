@@ -62,8 +62,11 @@ def create_claim(
     names up to 3 recorded claims it may repeat (already recorded?): a post is never refused for them."""
     claim_id, _created = claims.create_claim(session, actor, body, idempotency_key)
     response.headers["Location"] = f"/v1/claims/{claim_id}"
-    similar = matcher.similar(session, claim_id, matcher.request_of(body)) if settings.similar_on_post else []
-    return {**_detail(response, session, claim_id), "similar": similar}
+    if not settings.similar_on_post:
+        return {**_detail(response, session, claim_id), "similar": []}
+    claim, similar = matcher.posted_with_similar(session, claim_id, matcher.request_of(body))
+    response.headers["ETag"] = etag(claim["version"])
+    return {**claim, "similar": similar}
 
 
 async def claim_filters(filters: Annotated[ClaimFilters, Query()]) -> claims.ClaimQuery:

@@ -17,7 +17,7 @@ from collections.abc import Callable, Mapping
 from datetime import UTC, datetime
 from typing import Any
 
-from sqlalchemy import CompoundSelect, Connection, Dialect, Select, String, cast, type_coerce
+from sqlalchemy import CompoundSelect, Connection, Dialect, Select, String, Uuid, cast, type_coerce
 from sqlalchemy.orm import Session
 
 # The naive UTC text SQLite holds for a timestamp: "2024-05-01 12:00:00.123456" (models/base.py).
@@ -163,6 +163,13 @@ def _expanding_names(statement: Prebuilt) -> frozenset[str]:
     names = frozenset(name for name, bind in statement.compile().binds.items() if bind.expanding)
     _EXPANDING[id(statement)] = (statement, names)
     return names
+
+
+def to_raw_ids(dialect: Dialect, ids: list[uuid.UUID]) -> list[Any]:
+    """UUIDs in the form the driver reads and binds them, by the `Uuid` type's own conversion for this dialect
+    (the converse of `claims.reading.IdReader`): 32-hex text on SQLite, the uuid itself on PostgreSQL."""
+    to_raw = Uuid().dialect_impl(dialect).bind_processor(dialect)
+    return [to_raw(value) for value in ids] if to_raw is not None else list(ids)
 
 
 def prebuilt_rows(connection: Connection, statement: Prebuilt, params: Mapping[str, Any]) -> list[Any]:

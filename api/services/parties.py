@@ -10,6 +10,7 @@ from typing import Any
 from sqlalchemy import bindparam, literal, select
 from sqlalchemy.orm import Session, aliased
 
+from api.services.driver_reads import prebuilt_rows, to_raw_ids
 from models import Source
 
 
@@ -47,24 +48,30 @@ def _parties_statement() -> Any:
 _PARTIES_QUERY = _parties_statement()
 
 
-def parties(session: Session, source_ids: Iterable[uuid.UUID]) -> dict[uuid.UUID, uuid.UUID]:
-    """Each source's party: the root of its parent tree (DESIGN §2)."""
+def _party_rows(session: Session, source_ids: Iterable[uuid.UUID]) -> list[Any]:
+    """(source id, its party's id, the party's name) for each source. On the driver's cursor
+    (`driver_reads.prebuilt_rows`): SQLAlchemy's execution of the prebuilt statement cost more than the query
+    (every match and every post's `similar` asks)."""
     ids = list(set(source_ids))
     if not ids:
-        return {}
-    return {start_id: root_id for start_id, root_id, _name in session.execute(_PARTIES_QUERY, {"ids": ids})}
+        return []
+    session.flush()  # Core statements do not autoflush; a source this transaction wrote must be seen
+    connection = session.connection()
+    return prebuilt_rows(connection, _PARTIES_QUERY, {"ids": to_raw_ids(connection.dialect, ids)})
+
+
+def parties(session: Session, source_ids: Iterable[uuid.UUID]) -> dict[uuid.UUID, uuid.UUID]:
+    """Each source's party: the root of its parent tree (DESIGN §2)."""
+    return {start_id: root_id for start_id, root_id, _name in _party_rows(session, source_ids)}
 
 
 def parties_named(
     session: Session, source_ids: Iterable[uuid.UUID]
 ) -> tuple[dict[uuid.UUID, uuid.UUID], dict[uuid.UUID, str]]:
     """Each source's party, and each party's name, in one query."""
-    ids = list(set(source_ids))
-    if not ids:
-        return {}, {}
     party_of: dict[uuid.UUID, uuid.UUID] = {}
     names: dict[uuid.UUID, str] = {}
-    for start_id, root_id, name in session.execute(_PARTIES_QUERY, {"ids": ids}):
+    for start_id, root_id, name in _party_rows(session, source_ids):
         party_of[start_id] = root_id
         names[root_id] = name
     return party_of, names

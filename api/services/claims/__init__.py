@@ -13,7 +13,7 @@ projection; `as_of` answers are rebuilt from the events alone. The package holds
 
 from api.services.claims.history import history, statement_at
 from api.services.claims.listing import ClaimQuery, list_claims, list_source_claims, query_of
-from api.services.claims.reading import assertion_state, describe, get_claim
+from api.services.claims.reading import assertion_state, describe, get_claim, with_detail
 from api.services.claims.shape import ClaimDetailDict, ClaimDict
 from api.services.claims.writing import (
     add_evidence,
@@ -44,4 +44,5 @@ __all__ = [
     "query_of",
     "require_version",
     "statement_at",
+    "with_detail",
 ]

@@ -27,9 +27,9 @@ from api.services.claims.reading import (
     describe_current,
     ids_in,
     raw_column,
-    to_raw_ids,
 )
 from api.services.claims.shape import ClaimDict
+from api.services.driver_reads import to_raw_ids
 from api.services.names import name_key
 from api.services.pagination import decode_cursor, encode_cursor
 from api.services.places import areas

@@ -34,7 +34,7 @@ from api.services import parties, sources, verdicts
 from api.services.claims.history import historic_states
 from api.services.claims.records import COLUMN_FIELDS
 from api.services.claims.shape import ClaimDetailDict, ClaimDict, Refs, load_refs, shape
-from api.services.driver_reads import prebuilt_rows
+from api.services.driver_reads import prebuilt_rows, to_raw_ids
 from models import Actor, Claim, ClaimLink, ClaimPlace, ClaimTag, ClaimVia, Document, Evidence, Source
 
 _STATE_COLUMNS = ("id", *COLUMN_FIELDS, "status", "status_changed_at", "version", "created_by_id", "created_at")
@@ -51,13 +51,6 @@ def raw_column(column: Any) -> Any:
 
 # Binds ids in the driver's own form, as `_raw` reads them, with no conversion on the way in.
 RAW_ID = Uuid().with_variant(String(32), "sqlite")
-
-
-def to_raw_ids(dialect: Dialect, claim_ids: list[uuid.UUID]) -> list[Any]:
-    """UUIDs in the form `_raw` reads them, by the `Uuid` type's own conversion for this dialect (the converse
-    of `IdReader`): 32-hex text on SQLite, the uuid itself on PostgreSQL."""
-    to_raw = Uuid().dialect_impl(dialect).bind_processor(dialect)
-    return [to_raw(claim_id) for claim_id in claim_ids] if to_raw is not None else list(claim_ids)
 
 
 def ids_in(column: ColumnElement[Any] | InstrumentedAttribute[Any], array: bool) -> ColumnElement[bool]:
@@ -336,7 +329,12 @@ def get_claim(session: Session, claim_id: uuid.UUID, as_of: datetime | None = No
     if not found:
         when = f" at {as_of.isoformat()}" if as_of else ""
         raise NotFound(f"No claim has the id {claim_id}{when}.")
-    claim = found[0]
+    return with_detail(session, found[0], as_of)
+
+
+def with_detail(session: Session, claim: ClaimDict, as_of: datetime | None = None) -> ClaimDetailDict:
+    """A claim as `describe` read it, with its evidence, links and verdict (as they stood at `as_of`)."""
+    claim_id = claim["id"]
     evidence = _evidence_items(session, claim_id, claim["source"]["id"])
     links = _links(session, claim_id)
     if as_of is not None:

@@ -24,7 +24,7 @@ from typing import Any
 from sqlalchemy import TextClause, bindparam, delete, insert, text
 from sqlalchemy.orm import Session
 
-from api.services.claims.reading import to_raw_ids
+from api.services.driver_reads import to_raw_ids
 from api.services.matching.scoring import WINDOW_DAYS
 from api.services.matching.text import index_terms
 from models import ClaimMatchTerm
@@ -88,8 +88,10 @@ def _sqlite_has_ln() -> bool:
 SQLITE_RANKS = _sqlite_has_ln()
 
 
+# MATERIALIZED: the postings are read twice (weighed, then summed); SQLite would otherwise run the 2 x terms range
+# scans twice (a fifth of the statement's time at 30,000 claims). PostgreSQL materialises a CTE read twice itself.
 _SQLITE_RANKED = (
-    "WITH postings AS ({postings}), "
+    "WITH postings AS MATERIALIZED ({postings}), "
     "weights AS (SELECT term, ln(1 + CAST(:per_term AS REAL) / count(*)) AS weight FROM postings GROUP BY term) "
     "SELECT postings.claim_id FROM postings JOIN weights ON weights.term = postings.term "
     "WHERE postings.claim_id NOT IN (:excluded) GROUP BY postings.claim_id "

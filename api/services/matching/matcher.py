@@ -1,7 +1,8 @@
 """Matching a statement against the recorded claims: `POST /v1/claims/match` and the `similar` of a post.
 
-Stores nothing. Candidates come from the index (`index.candidates`), are read in the one claim shape
-(`claims.describe`), and are scored (`scoring.score_pair`) against the request, party against party.
+Stores nothing. Candidates come from the index (`index.candidates`), are scored (`scoring.score_pair`) against the
+request on their projection (`projection.recorded`: statement, language, places, time, source), and only those
+answered are read in the one claim shape (`describe_current`), party against party.
 """
 
 from __future__ import annotations
@@ -14,15 +15,19 @@ from typing import TypedDict
 
 from sqlalchemy.orm import Session
 
+from api.errors import NotFound
 from api.schemas.claims import ClaimIn
-from api.services import parties
+from api.services import claims, parties
 from api.services.claims import records
 from api.services.claims.reading import describe_current
-from api.services.claims.shape import ClaimDict
-from api.services.matching import index
+from api.services.claims.shape import ClaimDetailDict, ClaimDict
+from api.services.driver_reads import to_raw_ids
+from api.services.matching import index, projection
+from api.services.matching.projection import Recorded
 from api.services.matching.scoring import (
     RELATED_MINIMUM,
     SUGGESTION_THRESHOLD,
+    Score,
     Side,
     score_pair,
 )
@@ -72,38 +77,39 @@ def _party_names(
     return parties.parties_named(session, source_ids)
 
 
-def score_claims(
-    session: Session,
-    request: MatchRequest,
-    claims: list[ClaimDict],
-    minimum: float = RELATED_MINIMUM,
-    limit: int | None = None,
-) -> list[CandidateDict]:
-    """Score recorded claims against the request; the best `limit` at `minimum` or above, best first, each said
-    to be of the same party as the request's source or an independent one (parties are looked up for those
-    answered only: they change no score)."""
+Found = list[tuple[Recorded, Score]]
+
+
+def score_recorded(request: MatchRequest, candidates: list[Recorded], minimum: float, limit: int | None) -> Found:
+    """Score recorded claims (as `projection.recorded` reads them) against the request: the best `limit` at
+    `minimum` or above, best first, ties by id."""
     query = side_of(request.statement, request.language, records.place_names(request.places), request.stated_at)
     scored = []
-    for claim in claims:
-        candidate = side_of(
-            claim["statement"], claim["language"], records.place_names(claim["places"]), claim["stated_at"]
+    for candidate in candidates:
+        result = score_pair(
+            query, side_of(candidate.statement, candidate.language, list(candidate.places), candidate.stated_at)
         )
-        result = score_pair(query, candidate)
         if result.score >= minimum:
-            scored.append((claim, result))
-    scored.sort(key=lambda item: (-item[1].score, str(item[0]["id"])))
-    scored = scored[:limit] if limit is not None else scored
+            scored.append((candidate, result))
+    scored.sort(key=lambda item: (-item[1].score, item[0].id_text))
+    return scored[:limit] if limit is not None else scored
+
+
+def answer(session: Session, request: MatchRequest, found: Found, claims: list[ClaimDict]) -> list[CandidateDict]:
+    """The candidates found, each with its claim (`claims`, in the claim shape, in the order of `found`), said to
+    be of the same party as the request's source or an independent one (parties are looked up for those answered
+    only: they change no score)."""
     party_of: dict[uuid.UUID, uuid.UUID] = {}
     party_names: dict[uuid.UUID, str] = {}
-    if request.source_id is not None and scored:
+    if request.source_id is not None and found:
         party_of, party_names = _party_names(
-            session, {request.source_id, *(claim["source"]["id"] for claim, _result in scored)}
+            session, {request.source_id, *(candidate.source_id for candidate, _result in found)}
         )
     request_party = party_of.get(request.source_id) if request.source_id is not None else None
-    found: list[CandidateDict] = []
-    for claim, result in scored:
+    answered: list[CandidateDict] = []
+    for (candidate, result), claim in zip(found, claims, strict=True):
         reasons = list(result.reasons)
-        party = party_of.get(claim["source"]["id"])
+        party = party_of.get(candidate.source_id)
         if request_party is not None and party is not None:
             name = party_names.get(party, claim["source"]["name"])
             if party == request_party:
@@ -113,8 +119,25 @@ def score_claims(
                     len(reasons) - len(result.blockers),
                     f"an independent party ({name}, not {party_names.get(request_party, '')})",
                 )
-        found.append({"claim": claim, "score": result.score, "relation": result.relation, "reasons": reasons})
-    return found
+        answered.append({"claim": claim, "score": result.score, "relation": result.relation, "reasons": reasons})
+    return answered
+
+
+def find(
+    session: Session,
+    request: MatchRequest,
+    *,
+    exclude: Iterable[uuid.UUID] = (),
+    minimum: float = RELATED_MINIMUM,
+    per_term: int = index.PER_TERM,
+    read: int | None = None,
+) -> Found:
+    """The recorded claims most like the request, scored, best first, at most `request.limit`; `per_term`
+    postings are read for each term, and the `read` best claims among them are scored on their projection."""
+    terms = index_terms(request.statement, request.language, request.places)
+    read = read or max(MIN_READ, READ_PER_ANSWER * request.limit)
+    raw_ids = index.candidates(session, terms, request.stated_at, limit=read, exclude=exclude, per_term=per_term)
+    return score_recorded(request, projection.recorded(session, raw_ids), minimum, request.limit)
 
 
 def match(
@@ -123,16 +146,10 @@ def match(
     *,
     exclude: Iterable[uuid.UUID] = (),
     minimum: float = RELATED_MINIMUM,
-    per_term: int = index.PER_TERM,
-    read: int | None = None,
 ) -> list[CandidateDict]:
-    """The recorded claims most like the request, best first, at most `request.limit`; `per_term` postings are
-    read for each term, and the `read` best claims among them are scored."""
-    terms = index_terms(request.statement, request.language, request.places)
-    read = read or max(MIN_READ, READ_PER_ANSWER * request.limit)
-    raw_ids = index.candidates(session, terms, request.stated_at, limit=read, exclude=exclude, per_term=per_term)
-    claims = describe_current(session, raw_ids)
-    return score_claims(session, request, claims, minimum, request.limit)
+    """The recorded claims most like the request, best first, at most `request.limit`, in the claim shape."""
+    found = find(session, request, exclude=exclude, minimum=minimum)
+    return answer(session, request, found, describe_current(session, [item.raw_id for item, _result in found]))
 
 
 def request_of(body: ClaimIn, limit: int = 10) -> MatchRequest:
@@ -148,10 +165,14 @@ def request_of(body: ClaimIn, limit: int = 10) -> MatchRequest:
     )
 
 
-def similar(session: Session, claim_id: uuid.UUID, request: MatchRequest) -> list[CandidateDict]:
-    """What a new post may already be: at most 3 claims at or above the suggestion threshold, itself excluded."""
+def posted_with_similar(
+    session: Session, claim_id: uuid.UUID, request: MatchRequest
+) -> tuple[ClaimDetailDict, list[CandidateDict]]:
+    """A post's answer: the claim recorded, and what it may already be (`similar`: at most 3 claims at or above
+    the suggestion threshold, itself excluded). The claim and its suggestions are read in one `describe_current`:
+    a post pays for its `similar` inside its write turn."""
     limited = MatchRequest(**{**request.__dict__, "limit": SIMILAR_LIMIT})
-    return match(
+    found = find(
         session,
         limited,
         exclude=[claim_id],
@@ -159,3 +180,8 @@ def similar(session: Session, claim_id: uuid.UUID, request: MatchRequest) -> lis
         per_term=SIMILAR_PER_TERM,
         read=SIMILAR_READ,
     )
+    (own_raw_id,) = to_raw_ids(session.get_bind().dialect, [claim_id])
+    described = describe_current(session, [own_raw_id, *(item.raw_id for item, _result in found)])
+    if not described or described[0]["id"] != claim_id:
+        raise NotFound(f"No claim has the id {claim_id}.")
+    return claims.with_detail(session, described[0]), answer(session, limited, found, described[1:])

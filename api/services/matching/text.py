@@ -232,10 +232,12 @@ def features(text: str, language: str | None = None, places: tuple[str, ...] = (
     known_places: set[str] = set()
     numbers: set[str] = set()
     negated = False
+    gazetteer = _gazetteer()
     for position, match in enumerate(_WORD.finditer(assertion)):
         token = match.group().replace("’", "'").replace("ʼ", "'")
         folded = token.casefold()
-        number = _number(token)
+        # A number starts with a decimal digit (`_NUMBER`'s `\d`): most words need not be tried.
+        number = _number(token) if token[0].isdecimal() else None
         if number is not None:
             numbers.add(number)
             continue
@@ -247,19 +249,22 @@ def features(text: str, language: str | None = None, places: tuple[str, ...] = (
             continue
         if folded in stop:
             continue
-        key = place_key(token)
-        # A sentence starts with a capital, and English writes nationalities with one: neither makes a name. An
-        # English first word is a name only when it is a place; English has no dictionary here to ask.
-        if position == 0 and lang == "en" and token[0].isupper():
-            is_name = key in recorded or folded in _gazetteer()
-        else:
-            ordinary = key not in recorded and _is_ordinary_word(folded, lang)
-            is_name = token[0].isupper() and not (ordinary and (position == 0 or lang == "en"))
+        # Only a word written with a capital can be a name; the rest need no key (most of a statement's words).
+        is_name = False
+        if token[0].isupper():
+            key = place_key(token)
+            # A sentence starts with a capital, and English writes nationalities with one: neither makes a name.
+            # An English first word is a name only when it is a place; English has no dictionary here to ask.
+            if position == 0 and lang == "en":
+                is_name = key in recorded or folded in gazetteer
+            else:
+                ordinary = key not in recorded and _is_ordinary_word(folded, lang)
+                is_name = not (ordinary and (position == 0 or lang == "en"))
         if is_name:
             if key:
                 names.add(NAME_PREFIX + key)
                 words.add(NAME_PREFIX + key)
-                if folded in _gazetteer() or key in recorded:
+                if folded in gazetteer or key in recorded:
                     known_places.add(NAME_PREFIX + key)
             continue
         if len(folded) < 2:
