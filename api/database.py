@@ -32,7 +32,14 @@ def normalise_url(database_url: str) -> URL:
     return url
 
 
-def _configure_sqlite(engine: Engine, busy_timeout_ms: int, begin_statement: str) -> None:
+# How much of the file a read connection maps into memory (`PRAGMA mmap_size`): a page is then read from the
+# OS's page cache in place rather than copied into SQLite's own cache. A by-source page's statement took
+# 0.88 ms CPU so, 1.09 without, at 200,000 claims (bench/README.md). The mapping is shared through the page
+# cache, not a copy per connection; writes still go through the writer's ordinary I/O.
+SQLITE_READ_MMAP_BYTES = 256 * 1024 * 1024
+
+
+def _configure_sqlite(engine: Engine, busy_timeout_ms: int, begin_statement: str, mmap_bytes: int = 0) -> None:
     @event.listens_for(engine, "connect")
     def on_connect(dbapi_connection: Any, _record: Any) -> None:
         # Let SQLAlchemy's "begin" event, not the driver, decide how transactions start.
@@ -42,6 +49,8 @@ def _configure_sqlite(engine: Engine, busy_timeout_ms: int, begin_statement: str
         cursor.execute("PRAGMA foreign_keys = ON")
         cursor.execute("PRAGMA journal_mode = WAL")
         cursor.execute("PRAGMA synchronous = NORMAL")
+        if mmap_bytes:
+            cursor.execute(f"PRAGMA mmap_size = {int(mmap_bytes)}")
         cursor.close()
 
     @event.listens_for(engine, "begin")
@@ -179,7 +188,7 @@ class Database:
             _configure_sqlite(self.write_engine, sqlite_busy_timeout_ms, "BEGIN IMMEDIATE")
             # Readers never block one another under WAL: a connection for every worker thread that may ask.
             self.read_engine = create_engine(self.url, connect_args=connect_args, pool_size=8, max_overflow=56)
-            _configure_sqlite(self.read_engine, sqlite_busy_timeout_ms, "BEGIN")
+            _configure_sqlite(self.read_engine, sqlite_busy_timeout_ms, "BEGIN", SQLITE_READ_MMAP_BYTES)
         else:
             # As many connections as worker threads (40), so a thread never waits for a connection held by
             # a thread that is itself waiting; writers queue for their turn before taking one.

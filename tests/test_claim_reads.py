@@ -68,24 +68,32 @@ def test_every_list_item_is_the_claims_own_answer_and_the_ledgers(api: Api) -> N
     party, claim_ids = _varied_claims(api)
     viewer = api.as_("viewer")
     items_by_page: dict[str, list[dict[str, Any]]] = {}
+    everything = {"source": party["id"], "include_children": "true"}
+    # A sources' page is one prebuilt statement (`listing._page_by_sources`); with any other filter, the
+    # list's own statement selects the states (`reading.with_current_states`); a claim's own answer reads
+    # them by id (`reading.current_states_and_refs`).
     for name, path, params in (
-        ("list", "/v1/claims", {"source": party["id"], "include_children": "true"}),
+        ("list", "/v1/claims", everything),
         ("source page", f"/v1/sources/{party['id']}/claims", {"include_children": "true"}),
+        ("list, filtered", "/v1/claims", {**everything, "stated_from": "2000-01-01"}),
+        ("list by stated_at", "/v1/claims", {**everything, "sort": "stated_at"}),
+        ("list by -recorded_at", "/v1/claims", {**everything, "sort": "-recorded_at"}),
     ):
         response = viewer.get(path, params=params)
         assert response.status_code == 200, response.text
         items_by_page[name] = response.json()["items"]
     # Paged one claim at a time: the keyset cursor's pages hold the same claims, read the same way.
-    one_at_a_time: list[dict[str, Any]] = []
-    cursor = None
-    while True:
-        params = {"source": party["id"], "include_children": "true", "limit": "1"}
-        page = viewer.get("/v1/claims", params={**params, **({"cursor": cursor} if cursor else {})}).json()
-        one_at_a_time += page["items"]
-        cursor = page["next_cursor"]
-        if cursor is None:
-            break
-    items_by_page["list, one at a time"] = one_at_a_time
+    for sort in ("-stated_at", "stated_at", "-recorded_at"):
+        one_at_a_time: list[dict[str, Any]] = []
+        cursor = None
+        while True:
+            params = {**everything, "sort": sort, "limit": "1"}
+            page = viewer.get("/v1/claims", params={**params, **({"cursor": cursor} if cursor else {})}).json()
+            one_at_a_time += page["items"]
+            cursor = page["next_cursor"]
+            if cursor is None:
+                break
+        items_by_page[f"list by {sort}, one at a time"] = one_at_a_time
     for name, items in items_by_page.items():
         assert sorted(item["id"] for item in items) == sorted(claim_ids), name
         for item in items:
@@ -102,6 +110,11 @@ def test_every_list_item_is_the_claims_own_answer_and_the_ledgers(api: Api) -> N
     ).json()["items"]
     assert rebuilt_page == items_by_page["list"]
     assert items_by_page["source page"] == items_by_page["list"]
+    assert items_by_page["list, filtered"] == items_by_page["list"]
+    assert items_by_page["list by -stated_at, one at a time"] == items_by_page["list"]
+    for sort in ("stated_at", "-recorded_at"):
+        assert items_by_page[f"list by {sort}, one at a time"] == items_by_page[f"list by {sort}"]
+    assert [item["id"] for item in items_by_page["list by -recorded_at"]] == claim_ids[::-1]  # newest made first
 
 
 def test_the_varied_claims_exercise_every_kind_of_field(api: Api) -> None:

@@ -28,6 +28,7 @@ import uuid
 from sqlalchemy import bindparam, func, select
 from sqlalchemy.orm import Session
 
+from api.services.driver_reads import prebuilt_rows
 from models import Claim, Event, Place
 
 SHARED_EVENT_TYPES = ("source.updated", "link.added")
@@ -45,8 +46,12 @@ _LAST_SHARED = select(
 
 
 def ledger_head(session: Session) -> int:
-    """The seq of the ledger's last event (0 when empty), in the session's snapshot."""
-    return int(session.execute(_HEAD).scalar() or 0)
+    """The seq of the ledger's last event (0 when empty), in the session's snapshot.
+
+    Run on the driver's cursor (`prebuilt_rows`): every list answer asks it, and SQLAlchemy's execution
+    pipeline costs several times SQLite's work on it."""
+    session.flush()  # a driver statement does not autoflush
+    return int(prebuilt_rows(session.connection(), _HEAD, {})[0][0] or 0)
 
 
 def list_validator(

@@ -4,6 +4,10 @@ their evidence, links and verdict.
 The current path runs three prebuilt statements on the driver's own cursor (`driver_reads.prebuilt_rows`), ids
 bound and read in the driver's own form and converted once per distinct value (`IdReader`);
 `tests/test_claim_reads.py` holds its answers to the ledger's rebuild of each claim (`as_of`).
+
+A page of a list reads its claims in one statement instead (`with_current_states`, `describe_rows`): the
+list's own filter and order walk to the claims' rows, with their names joined and their intermediaries, tags
+and places aggregated per claim in SQL; the same test holds every page's items to the claim's own answer.
 """
 
 from __future__ import annotations
@@ -12,6 +16,7 @@ import uuid
 from datetime import datetime
 from typing import Any
 
+import orjson
 from sqlalchemy import (
     ARRAY,
     ColumnElement,
@@ -21,6 +26,7 @@ from sqlalchemy import (
     Uuid,
     any_,
     bindparam,
+    func,
     literal,
     null,
     select,
@@ -53,41 +59,49 @@ def raw_column(column: Any) -> Any:
 RAW_ID = Uuid().with_variant(String(32), "sqlite")
 
 
-def ids_in(column: ColumnElement[Any] | InstrumentedAttribute[Any], array: bool) -> ColumnElement[bool]:
-    """`column` among the ids bound as `claim_ids`: an expanding `IN` list, or on PostgreSQL (`array`) one array
+def ids_in(
+    column: ColumnElement[Any] | InstrumentedAttribute[Any], array: bool, name: str = "claim_ids"
+) -> ColumnElement[bool]:
+    """`column` among the ids bound as `name`: an expanding `IN` list, or on PostgreSQL (`array`) one array
     parameter, `= ANY(:claim_ids)`. psycopg parses a statement's text anew whenever it binds more than 50
     parameters (its cache stops there): a page of 51 ids in an `IN` list cost 4-6 ms a statement in parsing alone
     at 1M claims, where one array keeps the text short, its parse cached and its plan the same for any length."""
     if array:
-        return column == any_(bindparam("claim_ids", type_=ARRAY(RAW_ID)))
-    return column.in_(bindparam("claim_ids", expanding=True, type_=RAW_ID))
+        return column == any_(bindparam(name, type_=ARRAY(RAW_ID)))
+    return column.in_(bindparam(name, expanding=True, type_=RAW_ID))
 
 
-def _state_statements(array: bool) -> tuple[Select[Any], Any, Select[Any]]:
-    """The three queries of `current_states_and_refs`, built once for each way of binding the ids: building
-    aliases and unions per call costs more than running them."""
+def _claim_with_names() -> tuple[list[Any], Any]:
+    """A claim's row (ids raw) with the names it refers to joined in: the columns and their FROM."""
     claims = Claim.__table__
     origin = Source.__table__.alias("origin")
     speaker = Source.__table__.alias("speaker")
     document = Document.__table__
     creator = Actor.__table__
-    states = (
-        select(
-            *(raw_column(claims.c[name]) if name in _ID_COLUMNS else claims.c[name] for name in _STATE_COLUMNS),
-            origin.c.name,
-            speaker.c.name,
-            document.c.title,
-            document.c.url,
-            creator.c.name,
-        )
-        .select_from(
-            claims.outerjoin(origin, origin.c.id == claims.c.source_id)
-            .outerjoin(speaker, speaker.c.id == claims.c.speaker_id)
-            .outerjoin(document, document.c.id == claims.c.document_id)
-            .outerjoin(creator, creator.c.id == claims.c.created_by_id)
-        )
-        .where(ids_in(claims.c.id, array))
+    columns = [
+        *(raw_column(claims.c[name]) if name in _ID_COLUMNS else claims.c[name] for name in _STATE_COLUMNS),
+        origin.c.name,
+        speaker.c.name,
+        document.c.title,
+        document.c.url,
+        creator.c.name,
+    ]
+    joined = (
+        claims.outerjoin(origin, origin.c.id == claims.c.source_id)
+        .outerjoin(speaker, speaker.c.id == claims.c.speaker_id)
+        .outerjoin(document, document.c.id == claims.c.document_id)
+        .outerjoin(creator, creator.c.id == claims.c.created_by_id)
     )
+    return columns, joined
+
+
+_NAMED_COLUMNS, CLAIMS_WITH_NAMES = _claim_with_names()
+
+
+def _state_statements(array: bool) -> tuple[Select[Any], Any, Select[Any]]:
+    """The three queries of `current_states_and_refs`, built once for each way of binding the ids: building
+    aliases and unions per call costs more than running them."""
+    states = select(*_NAMED_COLUMNS).select_from(CLAIMS_WITH_NAMES).where(ids_in(Claim.__table__.c.id, array))
     places, tags, via = ClaimPlace.__table__, ClaimTag.__table__, ClaimVia.__table__
     relay = Source.__table__.alias("relay")
     no_source = type_coerce(null(), String())
@@ -128,6 +142,7 @@ def binds_id_array(dialect: Dialect) -> bool:
 
 
 _SQLITE_ID_LENGTH = 32
+_HYPHENATED_LENGTH = 36
 # The `Uuid` type's result processor, by dialect: looking it up costs more than a page's conversions.
 _ID_PROCESSORS: dict[str, Any] = {}
 
@@ -146,7 +161,10 @@ class IdReader(dict[Any, uuid.UUID | None]):
         self.processor = _id_processor(dialect)
 
     def __missing__(self, raw: Any) -> uuid.UUID:
-        value = self.processor(raw) if self.processor is not None else raw
+        if type(raw) is str and len(raw) == _HYPHENATED_LENGTH:
+            value = uuid.UUID(raw)  # an id inside PostgreSQL's JSON: its text, where its columns give a uuid
+        else:
+            value = self.processor(raw) if self.processor is not None else raw
         assert isinstance(value, uuid.UUID)
         self[raw] = value
         return value
@@ -157,6 +175,8 @@ class IdReader(dict[Any, uuid.UUID | None]):
             return None
         if type(raw) is str and len(raw) == _SQLITE_ID_LENGTH:
             return f"{raw[:8]}-{raw[8:12]}-{raw[12:16]}-{raw[16:20]}-{raw[20:]}"
+        if type(raw) is str and len(raw) == _HYPHENATED_LENGTH:
+            return raw  # PostgreSQL's JSON text of a uuid: lower-case, hyphenated
         return str(self[raw])
 
     def required(self, raw: Any) -> uuid.UUID:
@@ -164,6 +184,26 @@ class IdReader(dict[Any, uuid.UUID | None]):
         value = self[raw]
         assert value is not None
         return value
+
+
+_WIDTH = len(_STATE_COLUMNS)
+
+
+def _state_of(row: Any, ids: IdReader, refs: Refs) -> dict[str, Any]:
+    """A claim's state from its row of `_NAMED_COLUMNS` (its lists still empty), its names noted in `refs`."""
+    state = dict(zip(_STATE_COLUMNS, row, strict=False))
+    for index, name in _ID_POSITIONS:
+        state[name] = ids[row[index]]
+    state["via"], state["places"], state["tags"] = [], [], []
+    source_name, speaker_name, title, url, creator_name = row[_WIDTH : _WIDTH + 5]
+    refs.sources[state["source_id"]] = source_name
+    if state["speaker_id"]:
+        refs.sources[state["speaker_id"]] = speaker_name
+    if state["document_id"]:
+        refs.documents[state["document_id"]] = (title, url)
+    if state["created_by_id"]:
+        refs.actors[state["created_by_id"]] = creator_name
+    return state
 
 
 def current_states_and_refs(session: Session, raw_ids: list[Any]) -> tuple[dict[Any, dict[str, Any]], Refs]:
@@ -179,23 +219,10 @@ def current_states_and_refs(session: Session, raw_ids: list[Any]) -> tuple[dict[
     ids = IdReader(connection.dialect)
     parameters = {"claim_ids": raw_ids}
     states_query, lists_query, places_query = _STATE_STATEMENTS[binds_id_array(connection.dialect)]
-    width = len(_STATE_COLUMNS)
     states: dict[Any, dict[str, Any]] = {}
     refs = Refs()
     for row in prebuilt_rows(connection, states_query, parameters):
-        state = dict(zip(_STATE_COLUMNS, row, strict=False))
-        states[row[0]] = state
-        for index, name in _ID_POSITIONS:
-            state[name] = ids[row[index]]
-        state["via"], state["places"], state["tags"] = [], [], []
-        source_name, speaker_name, title, url, creator_name = row[width:]
-        refs.sources[state["source_id"]] = source_name
-        if state["speaker_id"]:
-            refs.sources[state["speaker_id"]] = speaker_name
-        if state["document_id"]:
-            refs.documents[state["document_id"]] = (title, url)
-        if state["created_by_id"]:
-            refs.actors[state["created_by_id"]] = creator_name
+        states[row[0]] = _state_of(row, ids, refs)
     if not states:
         return states, refs
     for raw_claim_id, kind, _position, value, raw_source_id in prebuilt_rows(connection, lists_query, parameters):
@@ -225,6 +252,94 @@ def current_states_and_refs(session: Session, raw_ids: list[Any]) -> tuple[dict[
 def current_states(session: Session, claim_ids: list[uuid.UUID]) -> dict[uuid.UUID, dict[str, Any]]:
     states, _refs = current_states_and_refs(session, to_raw_ids(session.get_bind().dialect, claim_ids))
     return {state["id"]: state for state in states.values()}
+
+
+# ---- a page of claims in one statement ------------------------------------------------------------------
+
+
+def _listed_per_claim(engine: str) -> tuple[Any, Any, Any]:
+    """A claim's intermediaries, tags and places, each aggregated into one JSON array per claim by a subquery
+    correlated to the claim's row (`json_group_array` on SQLite, `json_agg` on PostgreSQL): a page's children
+    come with its rows instead of by a statement each. Every item starts with its position, which orders the
+    list (`_page_item`): SQLite's aggregates promise no order. Places carry what the answer shows (name,
+    resolved place, precision, candidates), not their point and region: the states built here are only shaped
+    (`shape`), never written back, and SQLite's JSON rounds a REAL to 15 digits."""
+    claims, places, tags, via = (Claim.__table__, ClaimPlace.__table__, ClaimTag.__table__, ClaimVia.__table__)
+    relay = Source.__table__.alias("relay")
+    if engine == "postgresql":
+        aggregate, item = func.json_agg, func.json_build_array
+        candidates: Any = places.c.candidates
+    else:
+        aggregate, item = func.json_group_array, func.json_array
+        candidates = func.json(places.c.candidates)  # the stored JSON text as JSON, not as a string
+    via_items = (
+        select(aggregate(item(via.c.position, raw_column(via.c.source_id), relay.c.name)))
+        .select_from(via.outerjoin(relay, relay.c.id == via.c.source_id))
+        .where(via.c.claim_id == claims.c.id)
+        .scalar_subquery()
+    )
+    tag_items = select(aggregate(item(tags.c.position, tags.c.tag))).where(tags.c.claim_id == claims.c.id)
+    place_items = select(
+        aggregate(
+            item(places.c.position, places.c.name, raw_column(places.c.place_id), places.c.geo_precision, candidates)
+        )
+    ).where(places.c.claim_id == claims.c.id)
+    return tuple(
+        type_coerce(listed, String()).label(name)
+        for name, listed in (
+            ("via", via_items),
+            ("tags", tag_items.scalar_subquery()),
+            ("places", place_items.scalar_subquery()),
+        )
+    )  # type: ignore[return-value]
+
+
+_PAGE_COLUMNS = {engine: [*_NAMED_COLUMNS, *_listed_per_claim(engine)] for engine in ("sqlite", "postgresql")}
+
+
+def current_states_columns(dialect: Dialect) -> list[Any]:
+    """The columns `describe_rows` reads: a claim's row with its names (ids raw), then its lists."""
+    return _PAGE_COLUMNS[dialect.name]
+
+
+def with_current_states(dialect: Dialect, statement: Select[Any]) -> Select[Any]:
+    """A list's statement (its raw `id`, its `sort_key`, its filters, order and limit) selecting each claim's
+    whole current state instead: the rows of the page and their names and lists in one statement, the filter's
+    index walked to the claims' rows (as `GET /v1/claims/{id}`'s three statements by id are not). Read its rows
+    with `describe_rows`; `row.id` and `row.sort_key` stay as the list's."""
+    return statement.with_only_columns(
+        *_PAGE_COLUMNS[dialect.name], statement.selected_columns["sort_key"]
+    ).select_from(CLAIMS_WITH_NAMES)
+
+
+def _sorted_items(listed: str | list[list[Any]] | None) -> list[list[Any]]:
+    """A `_listed_per_claim` array in position order: SQLite's JSON text, read by orjson (a third of the cost
+    of the `JSON` type's `json.loads`), or PostgreSQL's, which psycopg has parsed."""
+    if not listed:
+        return []  # PostgreSQL's json_agg of no rows is NULL
+    items: list[list[Any]] = orjson.loads(listed) if type(listed) is str else listed  # type: ignore[assignment]
+    return sorted(items) if len(items) > 1 else items
+
+
+def describe_rows(dialect: Dialect, rows: list[Any]) -> list[ClaimDict]:
+    """The claims of `with_current_states`' rows, in their order, shaped as `ClaimOut`."""
+    ids = IdReader(dialect)
+    refs = Refs()
+    states = []
+    via_at = len(_NAMED_COLUMNS)
+    for row in rows:
+        state = _state_of(row, ids, refs)
+        for _position, raw_source_id, name in _sorted_items(row[via_at]):
+            source_id = ids.required(raw_source_id)
+            state["via"].append(source_id)
+            refs.sources[source_id] = name
+        state["tags"] = [tag for _position, tag in _sorted_items(row[via_at + 1])]
+        state["places"] = [
+            {"name": name, "place_id": ids.text(raw_place_id), "precision": precision, "candidates": candidates or []}
+            for _position, name, raw_place_id, precision, candidates in _sorted_items(row[via_at + 2])
+        ]
+        states.append(state)
+    return [shape(state, refs) for state in states]
 
 
 def assertion_state(session: Session, claim_id: uuid.UUID) -> dict[str, Any]:
