@@ -360,9 +360,11 @@ def test_event_windows_of_any_length_are_found_and_page_alike_by_window_or_page_
                 return found
 
     window_first = [pages(params) for params in filters]  # few claims in each window: read by the window
-    monkeypatch.setattr(listing, "_WINDOW_FIRST_UP_TO", 0)
     monkeypatch.setattr(listing, "_WALK_AREA_ABOVE", 2)
     monkeypatch.setattr(listing, "_FIRST_CHUNK", 2)
+    # The window's claims in page order, each checked against the region.
+    assert [pages(params) for params in filters] == window_first
+    monkeypatch.setattr(listing, "_WINDOW_FIRST_UP_TO", 0)
     assert [pages(params) for params in filters] == window_first
     assert all(len(found) > 1 for found in window_first)
 
