@@ -2,10 +2,12 @@
 
 A key's secret is 192 random bits, so guessing one is hopeless; what the limit stops is a client hammering
 the key lookup (900 wrong keys a second were answered 401 with no slowdown) and an address probing keys at
-leisure. The counting is `limits`' sliding-window counter on its in-memory storage: two counters per address,
-each gone a window after its last failure. Only a key that was sent and refused counts (a request with no key
-guesses nothing), and while an address is over the limit even a good key from it is refused: otherwise a
-guess that hit would still get through. Other addresses are unaffected.
+leisure. The counting is `limits`' moving window on its in-memory storage: the times of an address's last
+`per_minute` failures, gone a window after its last one, so the limit is exact in any minute (a sliding-window
+counter only estimates the previous minute's share, and let a few more through when attempts straddled one).
+Only a key that was sent and refused counts (a request with no key guesses nothing), and while an address is
+over the limit even a good key from it is refused: otherwise a guess that hit would still get through. Other
+addresses are unaffected.
 
 Memory is bounded: at most `TRACKED_ADDRESSES` addresses are counted one by one. When that many have failed
 within the last window, further addresses share one counter, so a flood from many addresses fills a fixed
@@ -24,7 +26,7 @@ import time
 
 from limits import RateLimitItemPerMinute
 from limits.storage import MemoryStorage
-from limits.strategies import SlidingWindowCounterRateLimiter
+from limits.strategies import MovingWindowRateLimiter
 
 from api.errors import TooManyRequests
 
@@ -49,13 +51,13 @@ def client_key(address: str | None) -> str:
 
 
 class AuthFailureLimiter:
-    """At most `per_minute` refused keys per client address in any minute (a sliding window)."""
+    """At most `per_minute` refused keys per client address in any minute (a moving window)."""
 
     def __init__(self, per_minute: int, tracked_addresses: int = TRACKED_ADDRESSES) -> None:
         self.limit = RateLimitItemPerMinute(per_minute)
-        self.limiter = SlidingWindowCounterRateLimiter(MemoryStorage())
+        self.limiter = MovingWindowRateLimiter(MemoryStorage())
         self.tracked_addresses = tracked_addresses
-        # Address -> when its counters have surely expired (a window after its last failure).
+        # Address -> when its failures have surely expired (a window after its last one).
         self._tracked: dict[str, float] = {}
         self._lock = threading.Lock()
 
@@ -65,7 +67,7 @@ class AuthFailureLimiter:
         with self._lock:
             if key in self._tracked:
                 if failing:
-                    self._tracked[key] = now + 2 * WINDOW_SECONDS
+                    self._tracked[key] = now + WINDOW_SECONDS
                 return key
             if not failing:
                 return _SHARED if len(self._tracked) >= self.tracked_addresses else key
@@ -74,8 +76,7 @@ class AuthFailureLimiter:
                 self._tracked = {known: until for known, until in self._tracked.items() if until > now}
                 if len(self._tracked) >= self.tracked_addresses:
                     return _SHARED
-            # Two windows: the sliding counter still weighs the previous window's failures.
-            self._tracked[key] = now + 2 * WINDOW_SECONDS
+            self._tracked[key] = now + WINDOW_SECONDS
             return key
 
     def check(self, address: str | None) -> None:
