@@ -109,6 +109,13 @@ def _status_at(as_of: datetime) -> Any:
     )
 
 
+def _source_ids(session: Session, query: ClaimQuery, resolved_sources: set[uuid.UUID] | None) -> set[uuid.UUID]:
+    """The sources the query names (ids, names or aliases; `resolved_sources` when the caller has them), with
+    their descendants when `include_children`."""
+    source_ids = resolved_sources or {sources.resolve_reference(session, value, "source") for value in query.sources}
+    return parties.descendants(session, source_ids) if query.include_children else source_ids
+
+
 def areas_of(
     session: Session, query: ClaimQuery, *, unindexed: bool = False, by_place: bool = False
 ) -> list[Select[Any]]:
@@ -150,12 +157,7 @@ def _filtered(
     # answer the page without the table, and `_describe_current` binds the ids back unconverted.
     statement: Select[Any] = select(raw_column(Claim.id))
     if query.sources:
-        source_ids = resolved_sources or {
-            sources.resolve_reference(session, value, "source") for value in query.sources
-        }
-        if query.include_children:
-            source_ids = parties.descendants(session, source_ids)
-        statement = statement.where(Claim.source_id.in_(source_ids))
+        statement = statement.where(Claim.source_id.in_(_source_ids(session, query, resolved_sources)))
     if query.statuses:
         status = _status_at(query.as_of) if query.as_of else Claim.status
         statement = statement.where(status.in_([value.value for value in query.statuses]))
@@ -402,9 +404,7 @@ def _page_by_sources(
     """`list_claims` for `_by_sources_only` queries: one prebuilt statement on the driver's cursor
     (`driver_reads.prebuilt_rows`), without building the list's statement and its cache key for each page,
     which cost more than SQLite's work on it. `tests/test_claim_reads.py` holds its pages to the general path's."""
-    source_ids = resolved_sources or {sources.resolve_reference(session, value, "source") for value in query.sources}
-    if query.include_children:
-        source_ids = parties.descendants(session, source_ids)
+    source_ids = _source_ids(session, query, resolved_sources)
     session.flush()  # a driver statement does not autoflush
     connection = session.connection()
     dialect = connection.dialect
