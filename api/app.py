@@ -7,7 +7,7 @@ from contextlib import asynccontextmanager
 from typing import Any
 
 import anyio
-from fastapi import APIRouter, Depends, FastAPI
+from fastapi import Depends, FastAPI
 
 from api.database import Database
 from api.deps import check_request_text
@@ -100,10 +100,10 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     app.state.auth_limiter = AuthFailureLimiter(settings.auth_failures_per_minute)
     install_error_handlers(app)
 
-    v1 = APIRouter(prefix="/v1")
+    # Each router straight into the app under /v1: FastAPI rebuilds every route at each include, and a /v1 router
+    # included in turn made building the app take 86 ms instead of 11 (the test suite builds one per test).
     for module in (sources, documents, matching, claims, places, audit, importing, exporting, extract):
-        v1.include_router(module.router)
-    app.include_router(v1)
+        app.include_router(module.router, prefix="/v1")
     app.include_router(health.router)
     _document_the_body_limit(app)
     install_docs(app)

@@ -209,6 +209,9 @@ _SUMMARY = re.compile(r"Test cases:\s*\n\s*(\d+) generated, (.+)")
 
 
 @pytest.mark.slow
+# The schema and the answers do not depend on how many workers serve them; the races and crashes that do are
+# tested against two workers elsewhere (tests/test_concurrency.py, tests/test_crash_safety.py).
+@pytest.mark.parametrize("server_workers", [1], indirect=True, ids=["1-worker"])
 def test_every_phase_of_schemathesis_run_conforms_over_http(
     server: ServerProcess, engine_name: str, tmp_path: Path
 ) -> None:
