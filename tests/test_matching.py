@@ -444,3 +444,29 @@ def test_desk_claim_page_says_who_else_says_it_and_compare_page_shows_sides(api:
     assert "3 claims about Ізюм" in compared.text
     assert compared.text.index(">RU</h2>") < compared.text.index(">UA</h2>") < compared.text.index(">US</h2>")
     assert client.get("/compare", params={"place": "Izium", "stated_from": "May"}).status_code == 422
+
+
+def test_words_stemmed_in_many_threads_at_once_stem_as_alone() -> None:
+    # A post's `similar` is searched in a thread beside the post's write, and reads run in threads of their own:
+    # a stemmer shared between threads once mixed up their words (an IndexError, or another word's stem).
+    import itertools
+    import sys
+    from concurrent.futures import ThreadPoolExecutor
+
+    import snowballstemmer  # type: ignore[import-untyped]
+
+    from api.services.matching.text import word_stem
+
+    syllables = ["bal", "kor", "vish", "tren", "mul", "zap", "dro", "quen"]
+    endings = ["ationally", "fulness", "ization", "ements", "iveness", "ousli"]
+    words = ["".join(parts) + ending for parts in itertools.product(syllables, repeat=3) for ending in endings]
+    alone = snowballstemmer.stemmer("english")
+    expected = {word: alone.stemWord(word) for word in words}
+    interval = sys.getswitchinterval()
+    sys.setswitchinterval(1e-6)  # hand the interpreter from thread to thread as often as it can
+    try:
+        with ThreadPoolExecutor(8) as pool:
+            stems = dict(zip(words, pool.map(lambda word: word_stem(word, "en"), words), strict=True))
+    finally:
+        sys.setswitchinterval(interval)
+    assert stems == expected

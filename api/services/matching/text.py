@@ -20,6 +20,7 @@ from __future__ import annotations
 
 import functools
 import re
+import threading
 import unicodedata
 from dataclasses import dataclass
 
@@ -119,9 +120,16 @@ def strip_attribution(text: str) -> str:
     return current or text.strip()
 
 
-@functools.cache
+# A Snowball stemmer keeps the word it works on in itself: one per thread, or two requests stemming at once (a
+# post's `similar` searches beside its write) read each other's word (IndexError in `find_among_b`).
+_STEMMERS = threading.local()
+
+
 def _english() -> snowballstemmer.stemmer:
-    return snowballstemmer.stemmer("english")
+    stemmer: snowballstemmer.stemmer | None = getattr(_STEMMERS, "english", None)
+    if stemmer is None:
+        stemmer = _STEMMERS.english = snowballstemmer.stemmer("english")
+    return stemmer
 
 
 @functools.cache
