@@ -241,6 +241,39 @@ def test_verify_finds_a_claim_place_moved_behind_the_ledgers_back(places_api: Ap
     assert [item["table"] for item in report["mismatches"]] == ["claim_places"]
 
 
+def test_the_desk_map_labels_each_place_once_and_no_two_labels_overlap(places_api: Api) -> None:
+    import re
+
+    from api.web.map.drawing import LABEL_CHAR_WIDTH, LABEL_SIZE
+    from tests.test_web import desk
+
+    analyst = places_api.as_("analyst")
+    staff = make_source(analyst, name="General Staff")
+    kharkiv = [_claim(places_api, staff["id"], ["Kharkiv"]) for _ in range(3)]
+    assert move(analyst, kharkiv[0], "under_review").status_code == 200
+    # The same city written in Cyrillic: a label of its own, at the same point, so it must find another spot.
+    for town in ("Харків", "Chuhuyiv", "Izyum", "Balakliya"):
+        _claim(places_api, staff["id"], [town])
+    html = desk(places_api, "viewer").get("/map").text
+    labels = re.findall(
+        r'<text x="([\d.-]+)" y="([\d.-]+)" text-anchor="(start|end)" font-size="12"[^>]*>([^<]+)</text>', html
+    )
+    words = [label for _x, _y, _anchor, label in labels]
+    # Three claims at one point: one label saying what each is, not three labels drawn over each other.
+    kharkiv_labels = [label for label in words if label.startswith("Kharkiv")]
+    assert kharkiv_labels == ["Kharkiv · 3 claims (2 claimed, 1 under review)"]
+    assert "Харків · claimed" in words and len(labels) == 5, words
+    boxes = []
+    for x, y, anchor, label in labels:
+        width = LABEL_CHAR_WIDTH * len(label)
+        left = float(x) if anchor == "start" else float(x) - width
+        boxes.append((left, float(y) - LABEL_SIZE + 1, left + width, float(y) + 3))
+    for index, one in enumerate(boxes):
+        for other in boxes[index + 1 :]:
+            apart = one[2] <= other[0] or other[2] <= one[0] or one[3] <= other[1] or other[3] <= one[1]
+            assert apart, (one, other, words)
+
+
 def test_the_desk_map_draws_claims_by_status_with_halos_and_a_timeline_by_party(places_api: Api) -> None:
     from tests.test_web import CSRF, desk
 

@@ -132,7 +132,9 @@ def map_svg(points: list[MapPoint], frame: Frame | None = None) -> Markup:
         # Every country alike: the map shows where claims are, and takes no side on any line it draws.
         parts.append(f'<path d="{path}"><title>{code}</title></path>')
     parts.append("</g>")
-    halos, markers, labels = [], [], []
+    halos, markers = [], []
+    # One label per place drawn: the claims at one point share it ("Kharkiv · 3 claims (2 claimed, 1 refuted)").
+    labelled: dict[tuple[str, int, int, str], tuple[float, float, Counter[str]]] = {}
     for point in points:
         x, y = frame.xy(point.lon, point.lat)
         if not (0 <= x <= WIDTH and 0 <= y <= height):
@@ -150,14 +152,70 @@ def map_svg(points: list[MapPoint], frame: Frame | None = None) -> Markup:
             + _marker(shape, x, y, colour, hollow=wide)
             + "</a>"
         )
-        words = f"{point.label} · {point.status.replace('_', ' ')}" + (f" ({point.precision})" if wide else "")
-        labels.append(
-            f'<text x="{x + 9}" y="{y - 7}" font-size="12" font-family="sans-serif" fill="#111" '
-            f'stroke="#fff" stroke-width="3" paint-order="stroke">{escape(words)}</text>'
-        )
+        key = (point.label, round(x), round(y), f" ({point.precision})" if wide else "")
+        labelled.setdefault(key, (x, y, Counter()))[2][point.status] += 1
+    labels = _placed_labels(
+        [
+            (x, y, f"{name} · {_statuses(counts)}{precision}")
+            for (name, _x, _y, precision), (x, y, counts) in labelled.items()
+        ],
+        height,
+    )
     parts += ['<g class="halos">', *halos, "</g>", '<g class="markers">', *markers, "</g>"]
     parts += ['<g class="labels">', *labels, "</g>", "</svg>"]
     return Markup("".join(parts))  # noqa: S704  # every text in it went through escape()
+
+
+def _statuses(counts: Counter[str]) -> str:
+    """`claimed` for one claim, `4 claimed` for several alike, `3 claims (2 claimed, 1 refuted)` for several
+    that differ, in the workflow's order."""
+    ordered = [status for status in STATUS_SHAPES if counts[status]] + sorted(set(counts) - set(STATUS_SHAPES))
+    if len(ordered) == 1:
+        count = counts[ordered[0]]
+        return ordered[0].replace("_", " ") if count == 1 else f"{count} {ordered[0].replace('_', ' ')}"
+    each = ", ".join(f"{counts[status]} {status.replace('_', ' ')}" for status in ordered)
+    return f"{sum(counts.values())} claims ({each})"
+
+
+LABEL_SIZE = 12
+# Wider than the average glyph of a 12 px sans-serif, so that boxes judged apart are apart.
+LABEL_CHAR_WIDTH = 7.0
+# Where a label may sit around its marker, tried in turn: right above, right below, left above, left below,
+# then further out. The first place where it overlaps no label already placed and stays on the map is taken.
+LABEL_SPOTS = ((9, -7), (9, 16), (-9, -7), (-9, 16), (9, 30), (-9, 30), (9, -21), (-9, -21), (9, 44), (-9, 44))
+
+
+def _placed_labels(labels: list[tuple[float, float, str]], height: int) -> list[str]:
+    """Each label as SVG text beside its marker, placed so that no two overlap where the spots around it allow
+    (a crowded cluster keeps its first spot, overlapping, rather than moving a label away from its place)."""
+    boxes: list[tuple[float, float, float, float]] = []
+    drawn = []
+    for x, y, words in sorted(labels, key=lambda label: (label[1], label[0])):
+        width = LABEL_CHAR_WIDTH * len(words)
+        choice = None
+        for dx, dy in LABEL_SPOTS:
+            left = x + dx if dx > 0 else x + dx - width
+            box = (left, y + dy - LABEL_SIZE + 1, left + width, y + dy + 3)
+            inside = box[0] >= 0 and box[2] <= WIDTH and box[1] >= 0 and box[3] <= height
+            if inside and not any(_overlap(box, other) for other in boxes):
+                choice = (dx, dy, box)
+                break
+        if choice is None:
+            dx, dy = LABEL_SPOTS[0]
+            choice = (dx, dy, (x + dx, y + dy - LABEL_SIZE + 1, x + dx + width, y + dy + 3))
+        dx, dy, box = choice
+        boxes.append(box)
+        anchor = "start" if dx > 0 else "end"
+        drawn.append(
+            f'<text x="{x + dx:.1f}" y="{y + dy:.1f}" text-anchor="{anchor}" font-size="{LABEL_SIZE}" '
+            f'font-family="sans-serif" fill="#111" stroke="#fff" stroke-width="3" paint-order="stroke">'
+            f"{escape(words)}</text>"
+        )
+    return drawn
+
+
+def _overlap(one: tuple[float, float, float, float], other: tuple[float, float, float, float]) -> bool:
+    return one[0] < other[2] and other[0] < one[2] and one[1] < other[3] and other[1] < one[3]
 
 
 def legend_svg() -> Markup:
