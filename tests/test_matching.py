@@ -447,8 +447,8 @@ def test_desk_claim_page_says_who_else_says_it_and_compare_page_shows_sides(api:
 
 
 def test_words_stemmed_in_many_threads_at_once_stem_as_alone() -> None:
-    # A post's `similar` is searched in a thread beside the post's write, and reads run in threads of their own:
-    # a stemmer shared between threads once mixed up their words (an IndexError, or another word's stem).
+    # Requests run in worker threads, several at once (a match beside a post, two reads): a stemmer shared
+    # between threads once mixed up their words (an IndexError, or another word's stem).
     import itertools
     import sys
     from concurrent.futures import ThreadPoolExecutor

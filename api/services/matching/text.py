@@ -120,8 +120,8 @@ def strip_attribution(text: str) -> str:
     return current or text.strip()
 
 
-# A Snowball stemmer keeps the word it works on in itself: one per thread, or two requests stemming at once (a
-# post's `similar` searches beside its write) read each other's word (IndexError in `find_among_b`).
+# A Snowball stemmer keeps the word it works on in itself: one per thread, or two requests stemming at once in
+# their worker threads read each other's word (IndexError in `find_among_b`, or another word's stem).
 _STEMMERS = threading.local()
 
 
