@@ -18,9 +18,7 @@ from sqlalchemy import create_engine, text
 from api.database import normalise_url
 from api.migrate import downgrade, upgrade
 from api.services.claims.reading import describe_current
-from api.services.driver_reads import to_raw_ids
 from api.services.matching import index as match_index
-from api.services.matching import projection
 from api.services.matching.matcher import side_of
 from api.services.matching.scoring import score_pair
 from api.services.matching.text import index_terms
@@ -172,9 +170,9 @@ def test_the_scorers_projection_equals_the_claims_own_fields(api: Any) -> None:
     ]
     database = api.client.app.state.database
     with database.transaction(write=False) as session:
-        raw_ids = to_raw_ids(session.get_bind().dialect, [uuid.UUID(claim["id"]) for claim in reversed(made)])
-        found = projection.recorded(session, [*raw_ids, *to_raw_ids(session.get_bind().dialect, [uuid.uuid4()])])
-        described = describe_current(session, raw_ids)
+        found = match_index.candidates(session, index_terms("Shelling hit a school.", "en", []), None, limit=10)
+        described = describe_current(session, [item.raw_id for item in found])
+    assert sorted(item.id_text for item in found) == sorted(claim["id"] for claim in made)
     assert [item.id_text for item in found] == [str(claim["id"]) for claim in described]
     for item, claim in zip(found, described, strict=True):
         assert item.statement == claim["statement"] and item.language == claim["language"]
@@ -183,7 +181,7 @@ def test_the_scorers_projection_equals_the_claims_own_fields(api: Any) -> None:
 
 
 def test_candidates_weigh_rare_terms_first_break_ties_by_id_and_leave_out_the_excluded(api: Any) -> None:
-    # The index's ranking, which PostgreSQL computes in its statement and SQLite in Python: the same on both.
+    # The index's ranking, which each engine computes in its statement: the same on both.
     analyst = api.as_("analyst")
     staff = make_source(analyst, name="General Staff")
     common = [
@@ -195,11 +193,10 @@ def test_candidates_weigh_rare_terms_first_break_ties_by_id_and_leave_out_the_ex
     database = api.client.app.state.database
     with database.transaction(write=False) as session:
         for stated_at in (at, None):
-            found = [str(raw) for raw in match_index.candidates(session, terms, stated_at, limit=4)]
-            as_ids = [str(uuid.UUID(raw)) for raw in found]
-            assert as_ids == [rare["id"], *sorted(common)[:3]]
+            found = [item.id_text for item in match_index.candidates(session, terms, stated_at, limit=4)]
+            assert found == [rare["id"], *sorted(common)[:3]]
             left_out = match_index.candidates(session, terms, stated_at, limit=10, exclude=[uuid.UUID(rare["id"])])
-            assert sorted(str(uuid.UUID(str(raw))) for raw in left_out) == sorted(common)
+            assert sorted(item.id_text for item in left_out) == sorted(common)
 
 
 def test_amendment_and_import_keep_the_index_current(api: Any) -> None:

@@ -8,7 +8,7 @@ from typing import Annotated, Any
 from fastapi import APIRouter, Query, Request, Response
 
 from api.deps import PrincipalDep, ReadSessionDep, SettingsDep
-from api.routes.common import NOT_MODIFIED, IfNoneMatch, list_etag, problems
+from api.routes.common import NOT_MODIFIED, IfNoneMatch, fast_json, list_etag, problems
 from api.schemas.matching import CompareOut, MatchIn, MatchOut, RelatedOut
 from api.services import times
 from api.services.matching import related as related_service
@@ -18,7 +18,7 @@ router = APIRouter(tags=["matching"])
 
 
 @router.post("/claims/match", response_model=MatchOut, responses=problems())
-def match_claims(body: MatchIn, session: ReadSessionDep, _actor: PrincipalDep) -> dict[str, Any]:
+def match_claims(body: MatchIn, session: ReadSessionDep, _actor: PrincipalDep) -> Response:
     """Recorded claims like this statement, best first, with a score, a relation and reasons. Stores nothing."""
     request = MatchRequest(
         statement=body.statement,
@@ -29,7 +29,7 @@ def match_claims(body: MatchIn, session: ReadSessionDep, _actor: PrincipalDep) -
         language=body.language,
         limit=body.limit,
     )
-    return {"candidates": match(session, request)}
+    return fast_json({"candidates": match(session, request)})
 
 
 @router.get("/claims/{claim_id}/related", response_model=RelatedOut, responses={**NOT_MODIFIED, **problems(404)})

@@ -17,7 +17,7 @@ from collections.abc import Callable, Mapping
 from datetime import UTC, datetime
 from typing import Any
 
-from sqlalchemy import CompoundSelect, Connection, Dialect, Select, String, Uuid, cast, type_coerce
+from sqlalchemy import CompoundSelect, Connection, Dialect, Select, String, TextualSelect, Uuid, cast, type_coerce
 from sqlalchemy.orm import Session
 
 # The naive UTC text SQLite holds for a timestamp: "2024-05-01 12:00:00.123456" (models/base.py).
@@ -111,7 +111,7 @@ class DriverReader:
 
 # ---- prebuilt statements on the request path ----------------------------------------------------------------
 
-Prebuilt = Select[Any] | CompoundSelect[Any]
+Prebuilt = Select[Any] | CompoundSelect[Any] | TextualSelect
 
 
 class _Prepared:
@@ -138,11 +138,16 @@ def _prepare(statement: Prebuilt, dialect: Dialect, lists: tuple[tuple[str, int]
     prepared = _PREPARED.get(key)
     if prepared is not None and prepared.statement is statement:
         return prepared
-    # Expanding IN lists rendered for this many values, named `<name>_1` … `<name>_<n>` (SQLAlchemy's own names).
-    sized = statement.params({name: [None] * length for name, length in lists}) if lists else statement
+    # Expanding IN lists rendered for this many values, named `<name>_1` … `<name>_<n>` (SQLAlchemy's own names);
+    # a parameter given no value where it is built (a textual statement's) gets a placeholder to compile with.
+    unvalued = {name for name, bind in statement.compile().binds.items() if bind.required and not bind.expanding}
+    placeholders: dict[str, Any] = {name: None for name in unvalued}
+    sized = statement.params({**placeholders, **{name: [None] * length for name, length in lists}})
     compiled = sized.compile(dialect=dialect, compile_kwargs={"render_postcompile": True})
     expanded = {f"{name}_{index}" for name, length in lists for index in range(1, length + 1)}
-    constants = {name: value for name, value in compiled.params.items() if name not in expanded}
+    constants = {
+        name: value for name, value in compiled.params.items() if name not in expanded and name not in unvalued
+    }
     order = tuple(compiled.positiontup or ()) if compiled.positional else None
     prepared = _Prepared(statement, str(compiled), order, constants)
     if len(_PREPARED) >= _PREPARED_LIMIT:

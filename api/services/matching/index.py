@@ -6,25 +6,23 @@ batches and by migration 0009 for the claims recorded before it, all through `te
 Finding candidates is one statement: for each term of the request, the claims nearest in time that share it,
 at most `PER_TERM` of them (half before the request's time, half after), so that a word every claim uses costs
 no more than a rare one. The claims sharing the most (rarest) terms are the candidates the scorer then reads;
-the database weighs and ranks them and answers only their ids (in Python on a SQLite built without `ln`).
+the database weighs and ranks them and answers only the best, each with what the scorer reads of it.
 """
 
 from __future__ import annotations
 
 import functools
-import heapq
-import math
-import sqlite3
 import uuid
-from collections import defaultdict
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
 from datetime import datetime, timedelta
 from typing import Any
 
-from sqlalchemy import TextClause, bindparam, delete, insert, text
+from sqlalchemy import Dialect, TextualSelect, bindparam, delete, insert, text
 from sqlalchemy.orm import Session
 
-from api.services.driver_reads import to_raw_ids
+from api.services.driver_reads import prebuilt_rows, to_raw_ids
+from api.services.matching import projection
+from api.services.matching.projection import Recorded
 from api.services.matching.scoring import WINDOW_DAYS
 from api.services.matching.text import index_terms
 from models import ClaimMatchTerm
@@ -73,46 +71,31 @@ _LATEST = (
 )
 
 
-def _sqlite_has_ln() -> bool:
-    """Whether this SQLite has its math functions (3.35 and later, when built with them): `ln` ranks in SQL."""
-    connection = sqlite3.connect(":memory:")
-    try:
-        connection.execute("SELECT ln(2.0)")
-    except sqlite3.OperationalError:
-        return False
-    finally:
-        connection.close()
-    return True
-
-
-SQLITE_RANKS = _sqlite_has_ln()
-
-
 # MATERIALIZED: the postings are read twice (weighed, then summed); SQLite would otherwise run the 2 x terms range
 # scans twice (a fifth of the statement's time at 30,000 claims). PostgreSQL materialises a CTE read twice itself.
+# A term weighs log(1 + per_term / its postings read); sums are compared rounded to 9 places, so that the order of
+# the additions cannot break a tie differently on the two engines. The best `read` claims are then joined to what
+# the scorer reads of them (`projection.PROJECTED`), in the same statement: one round trip for the candidates.
 _SQLITE_RANKED = (
     "WITH postings AS MATERIALIZED ({postings}), "
-    "weights AS (SELECT term, ln(1 + CAST(:per_term AS REAL) / count(*)) AS weight FROM postings GROUP BY term) "
-    "SELECT postings.claim_id FROM postings JOIN weights ON weights.term = postings.term "
-    "WHERE postings.claim_id NOT IN (:excluded) GROUP BY postings.claim_id "
-    "ORDER BY round(sum(weights.weight), 9) DESC, postings.claim_id LIMIT :read"
+    "weights AS (SELECT term, ln(1 + CAST(:per_term AS REAL) / count(*)) AS weight FROM postings GROUP BY term), "
+    "ranked AS (SELECT postings.claim_id AS claim_id, round(sum(weights.weight), 9) AS weight FROM postings "
+    "JOIN weights ON weights.term = postings.term WHERE postings.claim_id NOT IN (:excluded) "
+    "GROUP BY postings.claim_id ORDER BY weight DESC, postings.claim_id LIMIT :read) "
 )
 
 
 @functools.lru_cache(maxsize=64)
-def _postings_statement(term_count: int, windowed: bool, ranked: bool) -> TextClause:
-    """The postings query for `term_count` terms, built once per shape: per term, the claims nearest in time
-    (half after the request's time and half before, within the window; or the latest, without a time). Ranked,
-    SQLite weighs and ranks the claims itself, as PostgreSQL's statement does, and answers only the ids to read."""
+def _sqlite_statement(term_count: int, windowed: bool) -> TextualSelect:
+    """SQLite's candidate statement for `term_count` terms, built once per shape: per term, the claims nearest in
+    time (half after the request's time and half before, within the window; or the latest, without a time)."""
     shapes = (_AFTER, _BEFORE) if windowed else (_LATEST,)
     parts = [shape.replace("{i}", str(index)) for index in range(term_count) for shape in shapes]
-    postings = " UNION ALL ".join(parts)
-    statement = text(_SQLITE_RANKED.replace("{postings}", postings) if ranked else postings)
-    if ranked:
-        statement = statement.bindparams(bindparam("excluded", expanding=True))
+    statement = text(_SQLITE_RANKED.replace("{postings}", " UNION ALL ".join(parts)) + projection.PROJECTED)
+    statement = statement.bindparams(bindparam("excluded", expanding=True))
     if windowed:
         statement = statement.bindparams(*_time_parameters())
-    return statement
+    return statement.columns(*projection.COLUMNS)
 
 
 def _time_parameters() -> tuple[Any, ...]:
@@ -125,7 +108,7 @@ def _time_parameters() -> tuple[Any, ...]:
 
 # PostgreSQL: one statement whatever the number of terms, the terms an array, each read by a LATERAL subquery
 # (an index range scan with its limit), and the claims weighed and ranked by the server, which answers only the
-# best `read` ids instead of every posting. Its text never changes, so psycopg prepares it once per connection
+# best `read` claims instead of every posting. Its text never changes, so psycopg prepares it once per connection
 # and the server plans it once, where the UNION of 2 x terms subqueries was planned anew for every request.
 _PG_WINDOWED_POSTINGS = (
     "SELECT t.i AS term, p.claim_id FROM unnest(CAST(:terms AS varchar[])) WITH ORDINALITY AS t(term, i) "
@@ -140,18 +123,20 @@ _PG_LATEST_POSTINGS = (
     "CROSS JOIN LATERAL (SELECT claim_id FROM claim_match_terms WHERE term = t.term "
     "ORDER BY stated_at DESC LIMIT :limit) AS p"
 )
-# A term weighs log(1 + per_term / its postings read), as `candidates` weighs it on SQLite; sums are compared
-# rounded to 9 places, so that the order of the additions cannot break a tie differently on the two engines.
 _PG_RANKED = (
     "WITH postings AS ({postings}), "
-    "weights AS (SELECT term, ln(1 + CAST(:per_term AS float8) / count(*)) AS weight FROM postings GROUP BY term) "
-    "SELECT postings.claim_id FROM postings JOIN weights ON weights.term = postings.term "
+    "weights AS (SELECT term, ln(1 + CAST(:per_term AS float8) / count(*)) AS weight FROM postings GROUP BY term), "
+    "ranked AS (SELECT postings.claim_id AS claim_id, round(CAST(sum(weights.weight) AS numeric), 9) AS weight "
+    "FROM postings JOIN weights ON weights.term = postings.term "
     "WHERE postings.claim_id <> ALL(CAST(:excluded AS uuid[])) GROUP BY postings.claim_id "
-    "ORDER BY round(CAST(sum(weights.weight) AS numeric), 9) DESC, postings.claim_id LIMIT :read"
+    "ORDER BY weight DESC, postings.claim_id LIMIT :read) "
 )
-_PG_WINDOWED = text(_PG_RANKED.format(postings=_PG_WINDOWED_POSTINGS)).bindparams(*_time_parameters())
-_PG_LATEST = text(_PG_RANKED.format(postings=_PG_LATEST_POSTINGS))
-WEIGHT_PLACES = 9
+_PG_WINDOWED = (
+    text(_PG_RANKED.format(postings=_PG_WINDOWED_POSTINGS) + projection.PROJECTED)
+    .bindparams(*_time_parameters())
+    .columns(*projection.COLUMNS)
+)
+_PG_LATEST = text(_PG_RANKED.format(postings=_PG_LATEST_POSTINGS) + projection.PROJECTED).columns(*projection.COLUMNS)
 
 
 def candidates(
@@ -162,13 +147,16 @@ def candidates(
     limit: int,
     exclude: Iterable[uuid.UUID] = (),
     per_term: int = PER_TERM,
-) -> list[Any]:
-    """The claims that share the most of `terms`, rare terms weighing more, nearest to `stated_at` in time; as
-    raw ids (the driver's own form, for `describe_current`), best first."""
+) -> list[Recorded]:
+    """The claims that share the most of `terms`, rare terms weighing more, nearest to `stated_at` in time, as the
+    scorer reads them, best first."""
     wanted = sorted(set(terms))[:MAX_QUERY_TERMS]
     if not wanted:
         return []
-    postgres = session.get_bind().dialect.name == "postgresql"
+    session.flush()  # the statement runs on the driver's cursor: what this transaction wrote must be seen
+    connection = session.connection()
+    dialect = connection.dialect
+    postgres = dialect.name == "postgresql"
     parameters: dict[str, Any] = (
         {"terms": wanted} if postgres else {f"t{index}": term for index, term in enumerate(wanted)}
     )
@@ -176,29 +164,26 @@ def candidates(
         parameters["limit"] = per_term
     else:
         window = timedelta(days=WINDOW_DAYS)
-        parameters.update(at=stated_at, low=stated_at - window, high=stated_at + window, half=max(1, per_term // 2))
-    session.flush()
-    excluded = to_raw_ids(session.get_bind().dialect, list(exclude))
+        to_driver = _time_binder(dialect)
+        parameters.update(
+            at=to_driver(stated_at),
+            low=to_driver(stated_at - window),
+            high=to_driver(stated_at + window),
+            half=max(1, per_term // 2),
+        )
+    excluded = to_raw_ids(dialect, list(exclude))
     if postgres:
         statement = _PG_LATEST if stated_at is None else _PG_WINDOWED
-        parameters.update(per_term=per_term, excluded=excluded, read=limit)
-        return list(session.scalars(statement, parameters))
-    if SQLITE_RANKS:
+    else:
+        statement = _sqlite_statement(len(wanted), stated_at is not None)
         # An id no claim has stands for "none excluded": an empty list would need SQLAlchemy's empty-set form.
-        parameters.update(per_term=per_term, excluded=excluded or [""], read=limit)
-        return list(session.scalars(_postings_statement(len(wanted), stated_at is not None, True), parameters))
-    rows = session.execute(_postings_statement(len(wanted), stated_at is not None, False), parameters).all()
-    postings: dict[int, list[Any]] = defaultdict(list)
-    for term_index, raw_id in rows:
-        postings[term_index].append(raw_id)
-    skipped = set(excluded)
-    weights: dict[Any, float] = defaultdict(float)
-    for raw_ids in postings.values():
-        # A term found in every claim it was allowed to read says little; one found in a few says much.
-        weight = math.log(1 + per_term / len(raw_ids))
-        for raw_id in raw_ids:
-            if raw_id not in skipped:
-                weights[raw_id] += weight
-    # Ties by id: raw ids (32-hex text on SQLite) order as the ids' text does.
-    ranked = heapq.nsmallest(limit, weights.items(), key=lambda item: (-round(item[1], WEIGHT_PLACES), item[0]))
-    return [raw_id for raw_id, _weight in ranked]
+        excluded = excluded or [""]
+    parameters.update(per_term=per_term, excluded=excluded, read=limit)
+    return projection.from_rows(dialect, prebuilt_rows(connection, statement, parameters))
+
+
+@functools.cache
+def _time_binder(dialect: Dialect) -> Callable[[datetime], Any]:
+    """A time in the driver's form, by the column type's own conversion (SQLite: its naive UTC text)."""
+    process = UTCDateTime().dialect_impl(dialect).bind_processor(dialect)
+    return process if process is not None else lambda value: value

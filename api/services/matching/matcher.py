@@ -1,7 +1,7 @@
 """Matching a statement against the recorded claims: `POST /v1/claims/match` and the `similar` of a post.
 
 Stores nothing. Candidates come from the index (`index.candidates`), are scored (`scoring.score_pair`) against the
-request on their projection (`projection.recorded`: statement, language, places, time, source), and only those
+request on their projection (`projection.Recorded`: statement, language, places, time, source), and only those
 answered are read in the one claim shape (`describe_current`), party against party.
 """
 
@@ -22,7 +22,7 @@ from api.services.claims import records
 from api.services.claims.reading import describe_current
 from api.services.claims.shape import ClaimDetailDict, ClaimDict
 from api.services.driver_reads import to_raw_ids
-from api.services.matching import index, projection
+from api.services.matching import index
 from api.services.matching.projection import Recorded
 from api.services.matching.scoring import (
     RELATED_MINIMUM,
@@ -81,7 +81,7 @@ Found = list[tuple[Recorded, Score]]
 
 
 def score_recorded(request: MatchRequest, candidates: list[Recorded], minimum: float, limit: int | None) -> Found:
-    """Score recorded claims (as `projection.recorded` reads them) against the request: the best `limit` at
+    """Score recorded claims (as `index.candidates` reads them) against the request: the best `limit` at
     `minimum` or above, best first, ties by id."""
     query = side_of(request.statement, request.language, records.place_names(request.places), request.stated_at)
     scored = []
@@ -136,8 +136,8 @@ def find(
     postings are read for each term, and the `read` best claims among them are scored on their projection."""
     terms = index_terms(request.statement, request.language, request.places)
     read = read or max(MIN_READ, READ_PER_ANSWER * request.limit)
-    raw_ids = index.candidates(session, terms, request.stated_at, limit=read, exclude=exclude, per_term=per_term)
-    return score_recorded(request, projection.recorded(session, raw_ids), minimum, request.limit)
+    found = index.candidates(session, terms, request.stated_at, limit=read, exclude=exclude, per_term=per_term)
+    return score_recorded(request, found, minimum, request.limit)
 
 
 def match(

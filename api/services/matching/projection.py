@@ -1,5 +1,5 @@
-"""The candidates as the scorer reads them: each claim's statement, language, places' names, time and source, in
-one narrow statement.
+"""The candidates as the scorer reads them: each claim's statement, language, places' names, time and source, read
+by the candidate statement itself (`index.candidates`).
 
 The scorer needs only these to score a candidate; reading every candidate in the full claim shape
 (`describe_current`: three statements, the names it refers to, the shaping) cost a third of a post's `similar`,
@@ -15,12 +15,10 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import Select, select
-from sqlalchemy.orm import Session
+from sqlalchemy import Dialect, String, column
 
-from api.services.claims.reading import IdReader, binds_id_array, ids_in, raw_column
-from api.services.driver_reads import prebuilt_rows
-from models import Claim, ClaimPlace
+from api.services.claims.reading import IdReader
+from models.base import UTCDateTime
 
 
 @dataclass(frozen=True)
@@ -36,50 +34,43 @@ class Recorded:
     source_id: uuid.UUID
 
 
-def _statement(array: bool) -> Select[Any]:
-    claims, places = Claim.__table__, ClaimPlace.__table__
-    return (
-        select(
-            raw_column(claims.c.id),
-            claims.c.statement,
-            claims.c.language,
-            claims.c.stated_at,
-            raw_column(claims.c.source_id),
-            places.c.name,
-        )
-        .select_from(claims.outerjoin(places, places.c.claim_id == claims.c.id))
-        .where(ids_in(claims.c.id, array))
-        .order_by(places.c.position)
-    )
+# What the candidate statement (`index.candidates`) answers of each of its best claims, joined to `ranked` (their
+# ids and weights, best first): one row per place, in the place's order, one row with no place for a claim without.
+PROJECTED = (
+    "SELECT ranked.claim_id, claims.statement, claims.language, claims.stated_at, claims.source_id, "
+    "claim_places.name FROM ranked JOIN claims ON claims.id = ranked.claim_id "
+    "LEFT JOIN claim_places ON claim_places.claim_id = ranked.claim_id "
+    "ORDER BY ranked.weight DESC, ranked.claim_id, claim_places.position"
+)
+# Ids are read raw (32-hex text on SQLite, a uuid from psycopg), the time by its column's own type.
+COLUMNS = (
+    column("claim_id", String()),
+    column("statement", String()),
+    column("language", String()),
+    column("stated_at", UTCDateTime()),
+    column("source_id", String()),
+    column("name", String()),
+)
 
 
-# Built once for each way of binding the ids (one array on PostgreSQL, an expanding list on SQLite).
-_STATEMENTS = {array: _statement(array) for array in (False, True)}
-
-
-def recorded(session: Session, raw_ids: list[Any]) -> list[Recorded]:
-    """The claims of `raw_ids` as the scorer reads them, in the order given (those that exist)."""
-    if not raw_ids:
-        return []
-    session.flush()  # Core statements do not autoflush; what this transaction wrote must be seen
-    connection = session.connection()
-    ids = IdReader(connection.dialect)
-    rows: dict[Any, tuple[Any, ...]] = {}
-    places: dict[Any, list[str]] = {raw_id: [] for raw_id in raw_ids}
-    statement = _STATEMENTS[binds_id_array(connection.dialect)]
-    for raw_id, text, language, stated_at, raw_source_id, place in prebuilt_rows(
-        connection, statement, {"claim_ids": raw_ids}
-    ):
-        rows[raw_id] = (text, language, stated_at, raw_source_id)
+def from_rows(dialect: Dialect, rows: list[Any]) -> list[Recorded]:
+    """The claims of `PROJECTED`'s rows, in their order."""
+    fields: dict[Any, tuple[Any, ...]] = {}
+    places: dict[Any, list[str]] = {}
+    for raw_id, statement, language, stated_at, raw_source_id, place in rows:
+        if raw_id not in fields:
+            fields[raw_id] = (statement, language, stated_at, raw_source_id)
+            places[raw_id] = []
         if place is not None:
             places[raw_id].append(place)
+    ids = IdReader(dialect)
     found = []
-    for raw_id in raw_ids:
-        if raw_id in rows:
-            text, language, stated_at, raw_source_id = rows[raw_id]
-            id_text = ids.text(raw_id)
-            assert id_text is not None
-            found.append(
-                Recorded(raw_id, id_text, text, language, tuple(places[raw_id]), stated_at, ids.required(raw_source_id))
+    for raw_id, (statement, language, stated_at, raw_source_id) in fields.items():
+        id_text = ids.text(raw_id)
+        assert id_text is not None
+        found.append(
+            Recorded(
+                raw_id, id_text, statement, language, tuple(places[raw_id]), stated_at, ids.required(raw_source_id)
             )
+        )
     return found
