@@ -12,6 +12,7 @@ which costs far less than the other way round. `tests/test_replay.py` proves the
 
 from __future__ import annotations
 
+import functools
 import uuid
 from collections.abc import Callable, Mapping
 from datetime import UTC, datetime
@@ -170,10 +171,16 @@ def _expanding_names(statement: Prebuilt) -> frozenset[str]:
     return names
 
 
+@functools.cache
+def _id_binder(dialect: Dialect) -> Callable[[Any], Any] | None:
+    # Looked up once per dialect: building the type's processor cost more than converting a post's few ids.
+    return Uuid().dialect_impl(dialect).bind_processor(dialect)
+
+
 def to_raw_ids(dialect: Dialect, ids: list[uuid.UUID]) -> list[Any]:
     """UUIDs in the form the driver reads and binds them, by the `Uuid` type's own conversion for this dialect
     (the converse of `claims.reading.IdReader`): 32-hex text on SQLite, the uuid itself on PostgreSQL."""
-    to_raw = Uuid().dialect_impl(dialect).bind_processor(dialect)
+    to_raw = _id_binder(dialect)
     return [to_raw(value) for value in ids] if to_raw is not None else list(ids)
 
 
