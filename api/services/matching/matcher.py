@@ -31,7 +31,7 @@ from api.services.matching.scoring import (
     Side,
     score_pair,
 )
-from api.services.matching.text import features, index_terms, place_keys, surface_names
+from api.services.matching.text import features, index_terms, place_keys
 
 # How many claims the index hands the scorer for each candidate answered: enough that the best are among them.
 READ_PER_ANSWER = 2
@@ -66,8 +66,9 @@ def side_of(statement: str, language: str | None, places: list[str], stated_at: 
     return Side(
         features=features(statement, language, tuple(places)),
         places=place_keys(places),
-        place_names=surface_names(statement, places),
         stated_at=stated_at,
+        statement=statement,
+        recorded_places=tuple(places),
     )
 
 
@@ -87,7 +88,9 @@ def score_recorded(request: MatchRequest, candidates: list[Recorded], minimum: f
     scored = []
     for candidate in candidates:
         result = score_pair(
-            query, side_of(candidate.statement, candidate.language, list(candidate.places), candidate.stated_at)
+            query,
+            side_of(candidate.statement, candidate.language, list(candidate.places), candidate.stated_at),
+            minimum=minimum,
         )
         if result.score >= minimum:
             scored.append((candidate, result))

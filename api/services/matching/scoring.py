@@ -16,11 +16,12 @@ time; its score is capped just under the threshold, so a suggestion still shows 
 
 from __future__ import annotations
 
+import functools
 import math
 from dataclasses import dataclass
 from datetime import datetime
 
-from api.services.matching.text import NAME_PREFIX, Features
+from api.services.matching.text import NAME_PREFIX, Features, surface_names
 
 # Meedan Check (Alegre) suggests above 0.75 and confirms above 0.95; ours are tuned on tests/data/matching/.
 SUGGESTION_THRESHOLD = 0.75
@@ -36,12 +37,19 @@ _SHOWN_WORDS = 8
 
 @dataclass(frozen=True)
 class Side:
-    """One claim (or the request) as the scorer sees it."""
+    """One claim (or the request) as the scorer sees it: its `statement` and `recorded_places` only to say, in
+    a reason, a name as written there."""
 
     features: Features
     places: frozenset[str]
-    place_names: dict[str, str]
     stated_at: datetime | None
+    statement: str
+    recorded_places: tuple[str, ...]
+
+    @functools.cached_property
+    def place_names(self) -> dict[str, str]:
+        """Each name key with its spelling here (read only for the reasons of a candidate kept)."""
+        return surface_names(self.statement, list(self.recorded_places))
 
 
 @dataclass(frozen=True)
@@ -73,8 +81,11 @@ def _plural(count: int, word: str) -> str:
     return f"{count} {word}" if count == 1 else f"{count} {word}s"
 
 
-def score_pair(query: Side, candidate: Side, candidate_names: dict[str, str] | None = None) -> Score:
-    """The score, relation and reasons of `candidate` against `query`."""
+def score_pair(
+    query: Side, candidate: Side, candidate_names: dict[str, str] | None = None, minimum: float = 0.0
+) -> Score:
+    """The score, relation and reasons of `candidate` against `query`. Under `minimum` it is only the score: a
+    caller keeping what scores at least that never shows the reasons of the rest (most of a match's candidates)."""
     left, right = query.features.words, candidate.features.words
     shared = left & right
     if not left or not right or not shared:
@@ -82,6 +93,26 @@ def score_pair(query: Side, candidate: Side, candidate_names: dict[str, str] | N
     else:
         dice = 2 * len(shared) / (len(left) + len(right))
         text = 0.5 * dice + 0.5 * len(shared) / min(len(left), len(right))
+    query_places, candidate_places = effective_places(query), effective_places(candidate)
+    shared_places = query_places & candidate_places
+    place = 1.0 if shared_places else 0.0 if query_places and candidate_places else 0.5
+    days = _days(query.stated_at, candidate.stated_at)
+    if days is None:
+        time = 0.5
+    elif days <= SAME_DAYS:
+        time = 1.0
+    else:
+        time = max(0.0, 1 - (days - SAME_DAYS) / (WINDOW_DAYS - SAME_DAYS))
+    score = 0.8 * text + 0.1 * place + 0.1 * time
+    negation_differs = query.features.negated != candidate.features.negated
+    numbers_differ = _numbers_disagree(query.features.numbers, candidate.features.numbers)
+    too_far = days is not None and days > SAME_ASSERTION_MAX_DAYS
+    other_language = query.features.language != candidate.features.language
+    blocked = negation_differs or numbers_differ or place == 0.0 or too_far or other_language
+    if blocked:
+        score = min(score, _CAPPED)
+    if round(score, 4) < minimum:
+        return Score(round(score, 4), "related", [], text, [])
     reasons: list[str] = []
     if shared:
         # By the word as read, then as written: "The" and "the" in the same order in every process.
@@ -94,46 +125,32 @@ def score_pair(query: Side, candidate: Side, candidate_names: dict[str, str] | N
             f"shares {len(shared)} of {max(len(left), len(right))} content words: "
             f"{', '.join(shown[:_SHOWN_WORDS])}{more}"
         )
-    query_places, candidate_places = effective_places(query), effective_places(candidate)
-    shared_places = query_places & candidate_places
     if shared_places:
-        place = 1.0
         names = sorted(_display(key, query, candidate, candidate_names) for key in shared_places)
         reasons.append(f"the same place: {', '.join(names)}")
-    elif query_places and candidate_places:
-        place = 0.0
+    elif place == 0.0:
         reasons.append("different places")
-    else:
-        place = 0.5
-    days = _days(query.stated_at, candidate.stated_at)
-    if days is None:
-        time = 0.5
-    elif days <= SAME_DAYS:
-        time = 1.0
-        reasons.append("stated the same day" if days < 1 else f"within {_plural(math.ceil(days), 'day')}")
-    else:
-        time = max(0.0, 1 - (days - SAME_DAYS) / (WINDOW_DAYS - SAME_DAYS))
-        reasons.append(f"stated {_plural(round(days), 'day')} apart")
-    score = 0.8 * text + 0.1 * place + 0.1 * time
+    if days is not None:
+        if days <= SAME_DAYS:
+            reasons.append("stated the same day" if days < 1 else f"within {_plural(math.ceil(days), 'day')}")
+        else:
+            reasons.append(f"stated {_plural(round(days), 'day')} apart")
     blockers: list[str] = []
-    negation_differs = query.features.negated != candidate.features.negated
     if negation_differs:
         negated = "this request" if query.features.negated else "the recorded claim"
         blockers.append(f"only {negated} is negated")
-    if _numbers_disagree(query.features.numbers, candidate.features.numbers):
+    if numbers_differ:
         blockers.append(
             f"the numbers differ ({', '.join(sorted(query.features.numbers, key=_numeric))} against "
             f"{', '.join(sorted(candidate.features.numbers, key=_numeric))})"
         )
     if place == 0.0:
         blockers.append("the places differ")
-    if days is not None and days > SAME_ASSERTION_MAX_DAYS:
+    if too_far:
         blockers.append(f"more than {SAME_ASSERTION_MAX_DAYS} days apart")
-    if query.features.language != candidate.features.language:
+    if other_language:
         blockers.append(f"in another language ({candidate.features.language})")
     reasons.extend(blockers)
-    if blockers:
-        score = min(score, _CAPPED)
     contradicts = (
         negation_differs
         and text >= CONTRADICTION_TEXT
