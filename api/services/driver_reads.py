@@ -20,6 +20,7 @@ from typing import Any
 
 from sqlalchemy import CompoundSelect, Connection, Dialect, Select, String, TextualSelect, Uuid, cast, type_coerce
 from sqlalchemy.orm import Session
+from sqlalchemy.types import TypeEngine
 
 # The naive UTC text SQLite holds for a timestamp: "2024-05-01 12:00:00.123456" (models/base.py).
 _SQLITE_TEXT_LENGTH = len("2024-05-01 12:00:00.123456")
@@ -171,17 +172,24 @@ def _expanding_names(statement: Prebuilt) -> frozenset[str]:
     return names
 
 
+def _as_given(value: Any) -> Any:
+    return value
+
+
 @functools.cache
-def _id_binder(dialect: Dialect) -> Callable[[Any], Any] | None:
-    # Looked up once per dialect: building the type's processor cost more than converting a post's few ids.
-    return Uuid().dialect_impl(dialect).bind_processor(dialect)
+def driver_binder(dialect: Dialect, type_: type[TypeEngine[Any]]) -> Callable[[Any], Any]:
+    """Turns a value of `type_` into the form the driver binds it, by the type's own conversion for this dialect
+    (a UTC time: SQLite's naive text). Looked up once per dialect and type: building the processor cost more than
+    converting a request's few values."""
+    process = type_().dialect_impl(dialect).bind_processor(dialect)
+    return process if process is not None else _as_given
 
 
 def to_raw_ids(dialect: Dialect, ids: list[uuid.UUID]) -> list[Any]:
     """UUIDs in the form the driver reads and binds them, by the `Uuid` type's own conversion for this dialect
     (the converse of `claims.reading.IdReader`): 32-hex text on SQLite, the uuid itself on PostgreSQL."""
-    to_raw = _id_binder(dialect)
-    return [to_raw(value) for value in ids] if to_raw is not None else list(ids)
+    to_raw = driver_binder(dialect, Uuid)
+    return [to_raw(value) for value in ids]
 
 
 def prebuilt_rows(connection: Connection, statement: Prebuilt, params: Mapping[str, Any]) -> list[Any]:

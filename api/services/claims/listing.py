@@ -33,12 +33,13 @@ from api.services.claims.reading import (
     with_current_states,
 )
 from api.services.claims.shape import ClaimDict
-from api.services.driver_reads import prebuilt_rows, to_raw_ids
+from api.services.driver_reads import driver_binder, prebuilt_rows, to_raw_ids
 from api.services.names import name_key
 from api.services.pagination import decode_cursor, encode_cursor
 from api.services.places import areas
 from api.services.times import parse_time_bound
 from models import Claim, ClaimPlace, ClaimTag, Event, Source, Verdict
+from models.base import UTCDateTime
 from models.vocabulary import Status
 
 
@@ -415,10 +416,8 @@ def _page_by_sources(
     params: dict[str, Any] = {"source_ids": to_raw_ids(dialect, sorted(source_ids)), "page_limit": query.limit + 1}
     if query.cursor:
         last_value, last_id = decode_cursor(secret, query.sort, query.cursor)
-        column = Claim.__table__.c[_TIME_SORTS[query.sort]]
-        to_driver = column.type.dialect_impl(dialect).bind_processor(dialect)
-        bound = datetime.fromisoformat(last_value)
-        params["after_value"] = to_driver(bound) if to_driver is not None else bound
+        # Every time a list sorts by is a UTCDateTime column (models/base.py maps `datetime` to it).
+        params["after_value"] = driver_binder(dialect, UTCDateTime)(datetime.fromisoformat(last_value))
         params["after_id"] = to_raw_ids(dialect, [uuid.UUID(last_id)])[0]
     rows = prebuilt_rows(connection, statement, params)
     next_cursor = None

@@ -13,14 +13,14 @@ from __future__ import annotations
 
 import functools
 import uuid
-from collections.abc import Callable, Iterable
+from collections.abc import Iterable
 from datetime import datetime, timedelta
 from typing import Any
 
-from sqlalchemy import Dialect, TextualSelect, bindparam, delete, insert, text
+from sqlalchemy import TextualSelect, bindparam, delete, insert, text
 from sqlalchemy.orm import Session
 
-from api.services.driver_reads import prebuilt_rows, to_raw_ids
+from api.services.driver_reads import driver_binder, prebuilt_rows, to_raw_ids
 from api.services.matching import projection
 from api.services.matching.projection import Recorded
 from api.services.matching.scoring import WINDOW_DAYS
@@ -174,7 +174,7 @@ def candidates(
         parameters["limit"] = per_term
     else:
         window = timedelta(days=WINDOW_DAYS)
-        to_driver = _time_binder(dialect)
+        to_driver = driver_binder(dialect, UTCDateTime)
         parameters.update(
             at=to_driver(stated_at),
             low=to_driver(stated_at - window),
@@ -190,10 +190,3 @@ def candidates(
         excluded = excluded or [""]
     parameters.update(per_term=per_term, excluded=excluded, read=limit)
     return projection.from_rows(dialect, prebuilt_rows(connection, statement, parameters))
-
-
-@functools.cache
-def _time_binder(dialect: Dialect) -> Callable[[datetime], Any]:
-    """A time in the driver's form, by the column type's own conversion (SQLite: its naive UTC text)."""
-    process = UTCDateTime().dialect_impl(dialect).bind_processor(dialect)
-    return process if process is not None else lambda value: value
