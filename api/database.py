@@ -11,7 +11,6 @@ pool and a deferred `BEGIN`, so they never wait for a writer under WAL.
 from __future__ import annotations
 
 import fcntl
-import math
 import os
 import threading
 import time
@@ -50,9 +49,6 @@ def _configure_sqlite(engine: Engine, busy_timeout_ms: int, begin_statement: str
         cursor.execute("PRAGMA foreign_keys = ON")
         cursor.execute("PRAGMA journal_mode = WAL")
         cursor.execute("PRAGMA synchronous = NORMAL")
-        # The match index weighs terms with `ln` (api/services/matching/index.py), which only a SQLite built with
-        # its math functions has; Python's own, the same C `log`, on every build, so both engines rank alike.
-        dbapi_connection.create_function("ln", 1, math.log, deterministic=True)
         if mmap_bytes:
             cursor.execute(f"PRAGMA mmap_size = {int(mmap_bytes)}")
         cursor.close()

@@ -104,6 +104,16 @@ def test_post_answers_similar_and_is_never_refused_for_it(api: Any) -> None:
     assert all(item["score"] >= 0.75 for item in again["similar"])
     unrelated = make_claim(analyst, staff["id"], statement="A humanitarian convoy reached Kherson.")
     assert unrelated["similar"] == []
+    # Suggestions are searched before the post writes: a replay, whose claim is already recorded, still leaves
+    # itself out and answers three others.
+    body = {"source_id": upi["id"], "statement": "Izium remains the hottest spot.", "places": ["Izium"],
+            "channel": "statement", "stated_at": again["stated_at"]}  # fmt: skip
+    posted = [analyst.post("/v1/claims", json=body, headers={"Idempotency-Key": "izium-relay"}) for _ in range(2)]
+    assert [response.status_code for response in posted] in ([201, 201], [201, 200])
+    replayed = posted[1].json()
+    assert replayed["id"] == posted[0].json()["id"]
+    assert len(replayed["similar"]) == 3
+    assert replayed["id"] not in {item["claim"]["id"] for item in replayed["similar"]}
 
 
 def _as_read(client: httpx.Client, claim_id: str) -> dict[str, Any]:

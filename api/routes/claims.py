@@ -60,10 +60,13 @@ def create_claim(
 ) -> Response:
     """Record a claim with its attribution, exactly as it was said. Its status starts as `claimed`. `similar`
     names up to 3 recorded claims it may repeat (already recorded?): a post is never refused for them."""
-    claim_id, _created = claims.create_claim(session, actor, body, idempotency_key)
     if settings.similar_on_post:
-        claim, similar = matcher.posted_with_similar(session, claim_id, matcher.request_of(body))
+        request = matcher.request_of(body)
+        found = matcher.suggestions(session, request)
+        claim_id, _created = claims.create_claim(session, actor, body, idempotency_key)
+        claim, similar = matcher.posted_with_similar(session, claim_id, request, found)
     else:
+        claim_id, _created = claims.create_claim(session, actor, body, idempotency_key)
         claim, similar = claims.get_claim(session, claim_id), []
     # Encoded straight from the service's dicts, as lists are: the claim and its three suggestions validated
     # against the model again cost a quarter of what `similar` adds to a post (bench/README.md).

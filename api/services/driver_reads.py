@@ -18,8 +18,22 @@ from collections.abc import Callable, Mapping
 from datetime import UTC, datetime
 from typing import Any
 
-from sqlalchemy import CompoundSelect, Connection, Dialect, Select, String, TextualSelect, Uuid, cast, type_coerce
-from sqlalchemy.orm import Session
+from sqlalchemy import (
+    ARRAY,
+    ColumnElement,
+    CompoundSelect,
+    Connection,
+    Dialect,
+    Select,
+    String,
+    TextualSelect,
+    Uuid,
+    any_,
+    bindparam,
+    cast,
+    type_coerce,
+)
+from sqlalchemy.orm import InstrumentedAttribute, Session
 from sqlalchemy.types import TypeEngine
 
 # The naive UTC text SQLite holds for a timestamp: "2024-05-01 12:00:00.123456" (models/base.py).
@@ -243,3 +257,24 @@ def _processors(
         if process is not None:
             found.append((index, process))
     return tuple(found)
+
+
+# Binds ids in the driver's own form, as `_raw` reads them, with no conversion on the way in.
+RAW_ID = Uuid().with_variant(String(32), "sqlite")
+
+
+def ids_in(
+    column: ColumnElement[Any] | InstrumentedAttribute[Any], array: bool, name: str = "claim_ids"
+) -> ColumnElement[bool]:
+    """`column` among the ids bound as `name`: an expanding `IN` list, or on PostgreSQL (`array`) one array
+    parameter, `= ANY(:claim_ids)`. psycopg parses a statement's text anew whenever it binds more than 50
+    parameters (its cache stops there): a page of 51 ids in an `IN` list cost 4-6 ms a statement in parsing alone
+    at 1M claims, where one array keeps the text short, its parse cached and its plan the same for any length."""
+    if array:
+        return column == any_(bindparam(name, type_=ARRAY(RAW_ID)))
+    return column.in_(bindparam(name, expanding=True, type_=RAW_ID))
+
+
+def binds_id_array(dialect: Dialect) -> bool:
+    """Whether this engine takes a list of ids as one array parameter (`ids_in`)."""
+    return dialect.name == "postgresql"

@@ -7,10 +7,10 @@ import uuid
 from collections.abc import Iterable
 from typing import Any
 
-from sqlalchemy import bindparam, literal, select
+from sqlalchemy import literal, select
 from sqlalchemy.orm import Session, aliased
 
-from api.services.driver_reads import prebuilt_rows, to_raw_ids
+from api.services.driver_reads import binds_id_array, ids_in, prebuilt_rows, to_raw_ids
 from models import Source
 
 
@@ -30,10 +30,10 @@ def ancestors(session: Session, source_id: uuid.UUID) -> list[uuid.UUID]:
     return list(session.scalars(select(up.c.id).order_by(up.c.depth)))
 
 
-def _parties_statement() -> Any:
+def _parties_statement(array: bool) -> Any:
     start = select(
         Source.id.label("start_id"), Source.id, Source.parent_id, Source.name, literal(0).label("depth")
-    ).where(Source.id.in_(bindparam("ids", expanding=True)))
+    ).where(ids_in(Source.id, array, "ids"))
     up = start.cte("up", recursive=True)
     parent = aliased(Source)
     up = up.union_all(
@@ -44,8 +44,11 @@ def _parties_statement() -> Any:
     return select(up.c.start_id, up.c.id, up.c.name).where(up.c.parent_id.is_(None))
 
 
-# Built once: constructing the recursive CTE and its alias cost more than running it (every match asks).
-_PARTIES_QUERY = _parties_statement()
+# Built once for each way of binding the ids: constructing the recursive CTE and its alias cost more than running it
+# (every match asks). On PostgreSQL the ids are one array, so the text is the same for any number of sources and
+# psycopg prepares it once per connection: with an `IN` list of the sources a match answers, each count was a
+# statement of its own, planned anew, and the walk cost a post's `similar` 0.6 ms (bench/README.md).
+_PARTIES_QUERIES = {array: _parties_statement(array) for array in (False, True)}
 
 
 def _party_rows(session: Session, source_ids: Iterable[uuid.UUID]) -> list[Any]:
@@ -57,7 +60,8 @@ def _party_rows(session: Session, source_ids: Iterable[uuid.UUID]) -> list[Any]:
         return []
     session.flush()  # Core statements do not autoflush; a source this transaction wrote must be seen
     connection = session.connection()
-    return prebuilt_rows(connection, _PARTIES_QUERY, {"ids": to_raw_ids(connection.dialect, ids)})
+    statement = _PARTIES_QUERIES[binds_id_array(connection.dialect)]
+    return prebuilt_rows(connection, statement, {"ids": to_raw_ids(connection.dialect, ids)})
 
 
 def parties(session: Session, source_ids: Iterable[uuid.UUID]) -> dict[uuid.UUID, uuid.UUID]:

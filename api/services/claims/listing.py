@@ -21,19 +21,16 @@ from api.schemas.claims import ClaimFilters
 from api.services import parties, search, sources, verdicts
 from api.services.claims.reading import (
     CLAIMS_WITH_NAMES,
-    RAW_ID,
     IdReader,
-    binds_id_array,
     current_states_columns,
     describe,
     describe_current,
     describe_rows,
-    ids_in,
     raw_column,
     with_current_states,
 )
 from api.services.claims.shape import ClaimDict
-from api.services.driver_reads import driver_binder, prebuilt_rows, to_raw_ids
+from api.services.driver_reads import RAW_ID, binds_id_array, driver_binder, ids_in, prebuilt_rows, to_raw_ids
 from api.services.names import name_key
 from api.services.pagination import decode_cursor, encode_cursor
 from api.services.places import areas

@@ -18,13 +18,10 @@ from typing import Any
 
 import orjson
 from sqlalchemy import (
-    ARRAY,
-    ColumnElement,
     Dialect,
     Select,
     String,
     Uuid,
-    any_,
     bindparam,
     func,
     literal,
@@ -33,14 +30,14 @@ from sqlalchemy import (
     type_coerce,
     union_all,
 )
-from sqlalchemy.orm import InstrumentedAttribute, Session, aliased
+from sqlalchemy.orm import Session, aliased
 
 from api.errors import NotFound
 from api.services import parties, sources, verdicts
 from api.services.claims.history import historic_states
 from api.services.claims.records import COLUMN_FIELDS
 from api.services.claims.shape import ClaimDetailDict, ClaimDict, Refs, load_refs, shape
-from api.services.driver_reads import prebuilt_rows, to_raw_ids
+from api.services.driver_reads import binds_id_array, ids_in, prebuilt_rows, to_raw_ids
 from models import Actor, Claim, ClaimLink, ClaimPlace, ClaimTag, ClaimVia, Document, Evidence, Source
 
 _STATE_COLUMNS = ("id", *COLUMN_FIELDS, "status", "status_changed_at", "version", "created_by_id", "created_at")
@@ -53,22 +50,6 @@ _ID_POSITIONS = tuple((index, name) for index, name in enumerate(_STATE_COLUMNS)
 def raw_column(column: Any) -> Any:
     """A column read as the driver returns it, without the type's conversion (ids: 32-hex text on SQLite)."""
     return type_coerce(column, String()).label(column.name)
-
-
-# Binds ids in the driver's own form, as `_raw` reads them, with no conversion on the way in.
-RAW_ID = Uuid().with_variant(String(32), "sqlite")
-
-
-def ids_in(
-    column: ColumnElement[Any] | InstrumentedAttribute[Any], array: bool, name: str = "claim_ids"
-) -> ColumnElement[bool]:
-    """`column` among the ids bound as `name`: an expanding `IN` list, or on PostgreSQL (`array`) one array
-    parameter, `= ANY(:claim_ids)`. psycopg parses a statement's text anew whenever it binds more than 50
-    parameters (its cache stops there): a page of 51 ids in an `IN` list cost 4-6 ms a statement in parsing alone
-    at 1M claims, where one array keeps the text short, its parse cached and its plan the same for any length."""
-    if array:
-        return column == any_(bindparam(name, type_=ARRAY(RAW_ID)))
-    return column.in_(bindparam(name, expanding=True, type_=RAW_ID))
 
 
 def _claim_with_names() -> tuple[list[Any], Any]:
@@ -134,11 +115,6 @@ def _state_statements(array: bool) -> tuple[Select[Any], Any, Select[Any]]:
 
 # By whether the ids are bound as one array (PostgreSQL) or an expanding list (SQLite).
 _STATE_STATEMENTS = {array: _state_statements(array) for array in (False, True)}
-
-
-def binds_id_array(dialect: Dialect) -> bool:
-    """Whether this engine takes a list of ids as one array parameter (`ids_in`)."""
-    return dialect.name == "postgresql"
 
 
 _SQLITE_ID_LENGTH = 32

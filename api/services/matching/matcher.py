@@ -168,23 +168,26 @@ def request_of(body: ClaimIn, limit: int = 10) -> MatchRequest:
     )
 
 
+def suggestions(session: Session, request: MatchRequest) -> Found:
+    """What a claim about to be posted may already be: the claims recorded before it at or above the suggestion
+    threshold, best first, one more than a post answers (`posted_with_similar` leaves out the claim itself, which
+    an idempotent replay finds already recorded).
+
+    Searched before the post writes anything: on PostgreSQL the post's first write takes the ledger lock, which
+    every writer waits for, and a search under it held the lock about twice as long (bench/README.md)."""
+    limited = MatchRequest(**{**request.__dict__, "limit": SIMILAR_LIMIT + 1})
+    return find(session, limited, minimum=SUGGESTION_THRESHOLD, per_term=SIMILAR_PER_TERM, read=SIMILAR_READ)
+
+
 def posted_with_similar(
-    session: Session, claim_id: uuid.UUID, request: MatchRequest
+    session: Session, claim_id: uuid.UUID, request: MatchRequest, found: Found
 ) -> tuple[ClaimDetailDict, list[CandidateDict]]:
-    """A post's answer: the claim recorded, and what it may already be (`similar`: at most 3 claims at or above
-    the suggestion threshold, itself excluded). The claim and its suggestions are read in one `describe_current`:
-    a post pays for its `similar` inside its write turn."""
-    limited = MatchRequest(**{**request.__dict__, "limit": SIMILAR_LIMIT})
-    found = find(
-        session,
-        limited,
-        exclude=[claim_id],
-        minimum=SUGGESTION_THRESHOLD,
-        per_term=SIMILAR_PER_TERM,
-        read=SIMILAR_READ,
-    )
+    """A post's answer: the claim recorded, and what it may already be (`similar`: at most 3 of `suggestions`,
+    itself left out). The claim and its suggestions are read in one `describe_current`."""
+    found = [item for item in found if item[0].id_text != str(claim_id)][:SIMILAR_LIMIT]
     (own_raw_id,) = to_raw_ids(session.get_bind().dialect, [claim_id])
     described = describe_current(session, [own_raw_id, *(item.raw_id for item, _result in found)])
     if not described or described[0]["id"] != claim_id:
         raise NotFound(f"No claim has the id {claim_id}.")
+    limited = MatchRequest(**{**request.__dict__, "limit": SIMILAR_LIMIT})
     return claims.with_detail(session, described[0]), answer(session, limited, found, described[1:])
