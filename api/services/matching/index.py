@@ -12,7 +12,6 @@ what the scorer reads of them (PostgreSQL in one statement, SQLite in two: see `
 from __future__ import annotations
 
 import functools
-import heapq
 import math
 import uuid
 from collections.abc import Iterable
@@ -102,19 +101,34 @@ _SQLITE_PROJECTED = text(
 
 def _rank(rows: list[Any], term_count: int, per_term: int, excluded: set[Any], read: int) -> list[tuple[Any, float]]:
     """The best `read` claims of SQLite's postings rows (term position, claim id), with their weights: by weight,
-    then by id, as PostgreSQL's statement ranks them."""
+    then by id, as PostgreSQL's statement ranks them.
+
+    A claim's weight depends only on which terms it shares, so it is summed once for each such set (a bit mask;
+    the postings of a request come in a few dozen sets for a few hundred claims), and the claims are grouped by
+    their rounded weight: only the groups that reach the best `read` are sorted."""
     counts = [0] * term_count
-    for term, _claim_id in rows:
+    masks: dict[Any, int] = {}
+    for term, claim_id in rows:
         counts[term] += 1
+        masks[claim_id] = masks.get(claim_id, 0) | (1 << term)
     # A term no claim has weighs nothing; its count is taken as 1 only so that the logarithm is defined.
     weights = [math.log(1 + per_term / max(count, 1)) for count in counts]
-    sums: dict[Any, float] = {}
-    for term, claim_id in rows:
-        sums[claim_id] = sums.get(claim_id, 0.0) + weights[term]
-    best = heapq.nsmallest(
-        read, ((-round(weight, 9), claim_id) for claim_id, weight in sums.items() if claim_id not in excluded)
-    )
-    return [(claim_id, -negated) for negated, claim_id in best]
+    weight_of: dict[int, float] = {}
+    by_weight: dict[float, list[Any]] = {}
+    for claim_id, mask in masks.items():
+        if claim_id in excluded:
+            continue
+        weight = weight_of.get(mask)
+        if weight is None:
+            # Summed in term order, as the statement's rows come, and rounded as PostgreSQL rounds its sums.
+            weight = weight_of[mask] = round(sum(weights[term] for term in range(term_count) if mask >> term & 1), 9)
+        by_weight.setdefault(weight, []).append(claim_id)
+    best: list[tuple[Any, float]] = []
+    for weight in sorted(by_weight, reverse=True):
+        best.extend((claim_id, weight) for claim_id in sorted(by_weight[weight])[: read - len(best)])
+        if len(best) >= read:
+            break
+    return best
 
 
 def _time_parameters() -> tuple[Any, ...]:

@@ -227,6 +227,43 @@ def _number(token: str) -> str | None:
     return None
 
 
+# What a token is, judged without the sentence it is in: a number, a negation, a word to skip, a word too short
+# to index (unless it is a name), or a content word (with its stem).
+_NUMBER_TOKEN, _NEGATION_TOKEN, _STOP_TOKEN, _SHORT_TOKEN, _WORD_TOKEN = range(5)
+_TOKEN_KINDS_LIMIT = 200_000
+# Judged once per language and process, in a dict: looking a token up cost a tenth of judging it again, which was
+# most of the time `features` took (it reads the statements of every candidate a match scores).
+_TOKEN_KINDS: dict[str, dict[str, tuple[int, str]]] = {language: {} for language in LANGUAGES}
+
+
+def _judge_token(token: str, lang: str) -> tuple[int, str]:
+    folded = token.casefold()
+    # A number starts with a decimal digit (`_NUMBER`'s `\d`): most words need not be tried.
+    number = _number(token) if token[0].isdecimal() else None
+    if number is not None:
+        return _NUMBER_TOKEN, number
+    if folded in NUMBER_WORDS[lang]:
+        return _NUMBER_TOKEN, NUMBER_WORDS[lang][folded]
+    if folded in NEGATIONS[lang] or (lang == "en" and folded.endswith("n't")):
+        return _NEGATION_TOKEN, ""
+    if folded in STOPWORDS[lang]:
+        return _STOP_TOKEN, ""
+    if len(folded) < 2:
+        return _SHORT_TOKEN, ""
+    return _WORD_TOKEN, word_stem(folded, lang)[:MAX_TERM_LENGTH]
+
+
+def _token_kind(token: str, lang: str) -> tuple[int, str]:
+    """A token's kind and its number or stem: what `features` asks of every token that needs no context."""
+    kinds = _TOKEN_KINDS[lang]
+    kind = kinds.get(token)
+    if kind is None:
+        if len(kinds) >= _TOKEN_KINDS_LIMIT:
+            kinds.clear()
+        kind = kinds[token] = _judge_token(token, lang)
+    return kind
+
+
 @functools.lru_cache(maxsize=20_000)
 def features(text: str, language: str | None = None, places: tuple[str, ...] = ()) -> Features:
     """The features of one statement (cached: a candidate claim is scored against many requests). `places` are
@@ -234,7 +271,6 @@ def features(text: str, language: str | None = None, places: tuple[str, ...] = (
     lang = detect_language(text, language)
     recorded = {place_key(place) for place in places}
     assertion = strip_attribution(unicodedata.normalize("NFC", text))
-    stop, negations, number_words = STOPWORDS[lang], NEGATIONS[lang], NUMBER_WORDS[lang]
     words: set[str] = set()
     names: set[str] = set()
     known_places: set[str] = set()
@@ -243,24 +279,19 @@ def features(text: str, language: str | None = None, places: tuple[str, ...] = (
     gazetteer = _gazetteer()
     for position, match in enumerate(_WORD.finditer(assertion)):
         token = match.group().replace("’", "'").replace("ʼ", "'")
-        folded = token.casefold()
-        # A number starts with a decimal digit (`_NUMBER`'s `\d`): most words need not be tried.
-        number = _number(token) if token[0].isdecimal() else None
-        if number is not None:
-            numbers.add(number)
+        kind, value = _token_kind(token, lang)
+        if kind == _NUMBER_TOKEN:
+            numbers.add(value)
             continue
-        if folded in number_words:
-            numbers.add(number_words[folded])
-            continue
-        if folded in negations or (lang == "en" and folded.endswith("n't")):
+        if kind == _NEGATION_TOKEN:
             negated = True
             continue
-        if folded in stop:
+        if kind == _STOP_TOKEN:
             continue
         # Only a word written with a capital can be a name; the rest need no key (most of a statement's words).
-        is_name = False
         if token[0].isupper():
             key = place_key(token)
+            folded = token.casefold()
             # A sentence starts with a capital, and English writes nationalities with one: neither makes a name.
             # An English first word is a name only when it is a place; English has no dictionary here to ask.
             if position == 0 and lang == "en":
@@ -268,16 +299,15 @@ def features(text: str, language: str | None = None, places: tuple[str, ...] = (
             else:
                 ordinary = key not in recorded and _is_ordinary_word(folded, lang)
                 is_name = not (ordinary and (position == 0 or lang == "en"))
-        if is_name:
-            if key:
-                names.add(NAME_PREFIX + key)
-                words.add(NAME_PREFIX + key)
-                if folded in gazetteer or key in recorded:
-                    known_places.add(NAME_PREFIX + key)
-            continue
-        if len(folded) < 2:
-            continue
-        words.add(word_stem(folded, lang)[:MAX_TERM_LENGTH])
+            if is_name:
+                if key:
+                    names.add(NAME_PREFIX + key)
+                    words.add(NAME_PREFIX + key)
+                    if folded in gazetteer or key in recorded:
+                        known_places.add(NAME_PREFIX + key)
+                continue
+        if kind == _WORD_TOKEN:
+            words.add(value)
     return Features(lang, frozenset(words), frozenset(names), frozenset(known_places), negated, frozenset(numbers))
 
 
